@@ -1,0 +1,365 @@
+package pan123
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Endpoint paths (api.md §2–§5).
+const (
+	pathAccessToken        = "/api/v1/access_token"
+	pathCreate             = "/upload/v1/file/create"
+	pathGetUploadURL       = "/upload/v1/file/get_upload_url"
+	pathListUploadParts    = "/upload/v1/file/list_upload_parts"
+	pathComplete           = "/upload/v1/file/upload_complete"
+	pathAsyncResult        = "/upload/v1/file/upload_async_result"
+	pathMkdir              = "/upload/v1/file/mkdir"
+	pathOSSCreate          = "/upload/v1/oss/file/create"
+	pathOSSGetUploadURL    = "/upload/v1/oss/file/get_upload_url"
+	pathOSSListUploadParts = "/upload/v1/oss/file/list_upload_parts"
+	pathOSSComplete        = "/upload/v1/oss/file/upload_complete"
+	pathOSSAsyncResult     = "/upload/v1/oss/file/upload_async_result"
+	pathOSSMkdir           = "/upload/v1/oss/file/mkdir"
+	pathV2Create           = "/upload/v2/file/create"
+	pathV2Slice            = "/upload/v2/file/slice"
+	pathV2Complete         = "/upload/v2/file/upload_complete"
+	pathV2Domain           = "/upload/v2/file/domain"
+	pathV2Single           = "/upload/v2/file/single/create"
+	pathV2SHA1Reuse        = "/upload/v2/file/sha1_reuse"
+)
+
+// Client calls the 123pan open platform. It holds the access token, the
+// per-endpoint rate limiters and the retry policy. A Client is safe for
+// concurrent use and should be shared: every upload through it shares one
+// token and one set of limiters, as the platform counts them per account.
+type Client struct {
+	api     *resty.Client // API host: JSON envelope calls
+	data    *http.Client  // presigned PUTs and V2 slice posts: no whole-request timeout
+	baseURL string
+	tokens  *tokenSource
+	limits  limiters
+	retry   retryPolicy
+	log     *slog.Logger
+	ua      string
+	now     func() time.Time
+}
+
+// DefaultAPITimeout bounds one API call (not a slice upload) when the HTTP
+// client given with WithHTTPClient has no Timeout of its own.
+const DefaultAPITimeout = 30 * time.Second
+
+// New returns a Client for the given developer credentials. With
+// WithAccessToken or WithTokenStore the credentials may be empty. New checks
+// every option and returns all problems at once, wrapped in ErrInvalidInput;
+// it sends no request (the first token is fetched on first use).
+func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
+	o := defaultClientOptions()
+	for _, opt := range opts {
+		if opt == nil {
+			o.fail("nil Option")
+			continue
+		}
+		opt(&o)
+	}
+	if err := o.validate(clientID, clientSecret); err != nil {
+		return nil, err
+	}
+	var base http.Client
+	if o.httpClient != nil {
+		base = *o.httpClient
+	}
+	if base.Transport == nil {
+		base.Transport = newTransport()
+	}
+	apiHC, dataHC := base, base
+	if apiHC.Timeout == 0 {
+		apiHC.Timeout = DefaultAPITimeout
+	}
+	dataHC.Timeout = 0
+
+	logger := o.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		data:    &dataHC,
+		baseURL: strings.TrimRight(o.baseURL, "/"),
+		limits:  newLimiters(o.limits),
+		retry:   o.retry,
+		log:     logger,
+		ua:      o.userAgent,
+		now:     time.Now,
+	}
+	c.api = resty.NewWithClient(&apiHC).
+		SetBaseURL(c.baseURL).
+		SetRetryCount(0). // retries are ours (retry.go): resty would not refresh tokens or classify codes
+		SetResponseBodyLimit(maxAPIBody).
+		SetLogger(discardRestyLogger{})
+	c.tokens = &tokenSource{
+		canFetch: clientID != "",
+		fetch: func(ctx context.Context) (Token, error) {
+			return c.fetchToken(ctx, clientID, clientSecret)
+		},
+		store:  o.tokenStore,
+		margin: o.refreshMargin,
+		now:    func() time.Time { return c.now() },
+		log:    logger,
+	}
+	if o.accessToken != "" {
+		c.tokens.set(Token{AccessToken: o.accessToken})
+	}
+	return c, nil
+}
+
+// newTransport is a clone of http.DefaultTransport sized for parallel slices.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	t.ResponseHeaderTimeout = 2 * time.Minute // after the body is written
+	t.WriteBufferSize = 256 << 10
+	t.ReadBufferSize = 64 << 10
+	return t
+}
+
+// fetchToken calls access_token. It goes through do without auth, so a 401
+// here is an error, never another refresh (the recursion of OpenList #1854).
+func (c *Client) fetchToken(ctx context.Context, clientID, clientSecret string) (Token, error) {
+	var data struct {
+		AccessToken string `json:"accessToken"`
+		ExpiredAt   string `json:"expiredAt"`
+	}
+	err := c.do(ctx, &call{
+		path:   pathAccessToken,
+		body:   map[string]string{"clientID": clientID, "clientSecret": clientSecret},
+		out:    &data,
+		noAuth: true,
+		replay: true,
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	if data.AccessToken == "" {
+		return Token{}, protocolError("access_token answered no token")
+	}
+	exp, err := time.Parse(time.RFC3339, data.ExpiredAt)
+	if err != nil {
+		// Unknown expiry: use the token until the platform refuses it.
+		c.log.WarnContext(ctx, "pan123: unreadable expiredAt; token kept until refused", "expiredAt", data.ExpiredAt)
+		exp = time.Time{}
+	}
+	return Token{AccessToken: data.AccessToken, ExpiresAt: exp}, nil
+}
+
+// call is one API request for do.
+type call struct {
+	method string // default POST
+	host   string // default the API host (V2 upload servers differ)
+	path   string
+	body   any // JSON-encoded; nil sends no body
+	out    any // decoded from the envelope's data; nil ignores it
+	noAuth bool
+	// replay allows another attempt after an ambiguous failure (the request
+	// may have been acted on). Calls that are not idempotent leave it false
+	// and are replayed only when the failure proves the platform did not act.
+	replay bool
+	// verifyingIsFinal returns code 20103 at once instead of retrying it, for
+	// callers that poll on their own schedule.
+	verifyingIsFinal bool
+}
+
+// envelope is the platform's answer wrapper (api.md §1.3).
+type envelope struct {
+	Code    flexInt         `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+	TraceID string          `json:"x-traceID"`
+}
+
+// do sends one API call with rate limiting, auth, retries and a single
+// token refresh on 401, and decodes the envelope into cl.out.
+func (c *Client) do(ctx context.Context, cl *call) error {
+	if cl.method == "" {
+		cl.method = http.MethodPost
+	}
+	refreshed := false
+	for attempt := 1; ; attempt++ {
+		token, err := c.attempt(ctx, cl)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, ErrUnauthorized) && !cl.noAuth && token != "" && !refreshed {
+			// One refresh, one replay: a 401 means the request was refused.
+			refreshed = true
+			c.tokens.invalidate(token)
+			c.log.DebugContext(ctx, "pan123: token refused, refreshing once", "path", cl.path)
+			attempt--
+			continue
+		}
+		if !retryable(ctx, err) || attempt >= c.retry.maxAttempts ||
+			(cl.verifyingIsFinal && errors.Is(err, ErrVerifying)) ||
+			(!cl.replay && !notSent(err)) {
+			return err
+		}
+		var hint time.Duration
+		var ae *APIError
+		if errors.As(err, &ae) {
+			hint = ae.RetryAfter
+			if ae.Code == codeVerifying {
+				hint = max(hint, time.Second) // "请间隔1秒后再试"
+			}
+		}
+		d := c.retry.delay(attempt, hint)
+		c.log.WarnContext(ctx, "pan123: retrying", "path", cl.path, "attempt", attempt, "wait", d, "err", err)
+		if err := sleepCtx(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// attempt sends cl once. It returns the token it used, so that a 401 can
+// invalidate exactly that token.
+func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error) {
+	if err := c.limits.wait(ctx, cl.path); err != nil {
+		return "", err
+	}
+	req := c.api.R().SetContext(ctx).
+		SetHeader("Platform", "open_platform").
+		SetHeader("User-Agent", c.ua)
+	if !cl.noAuth {
+		if token, err = c.tokens.token(ctx); err != nil {
+			return "", err
+		}
+		req.SetHeader("Authorization", "Bearer "+token)
+	}
+	if cl.body != nil {
+		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
+	}
+	url := cl.path
+	if cl.host != "" {
+		url = strings.TrimRight(cl.host, "/") + cl.path
+	}
+	start := time.Now()
+	resp, err := req.Execute(cl.method, url)
+	if err != nil {
+		c.log.DebugContext(ctx, "pan123: request failed", "method", cl.method, "path", cl.path, "err", redact(err))
+		return token, fmt.Errorf("%s %s: %w", cl.method, cl.path, redact(err))
+	}
+	err = decodeEnvelope(cl.method, cl.path, resp.StatusCode(), resp.Header(), resp.Body(), cl.out, c.now())
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		attrs := []any{"method", cl.method, "path", cl.path, "status", resp.StatusCode(), "duration", time.Since(start)}
+		var ae *APIError
+		if errors.As(err, &ae) {
+			attrs = append(attrs, "code", ae.Code, "trace_id", ae.TraceID)
+		}
+		c.log.DebugContext(ctx, "pan123: request", attrs...)
+	}
+	return token, err
+}
+
+// decodeEnvelope turns an answer into out, or into an *APIError.
+func decodeEnvelope(method, path string, status int, h http.Header, body []byte, out any, now time.Time) error {
+	mkErr := func(code int, msg, trace string) *APIError {
+		return &APIError{HTTPStatus: status, Code: code, Message: msg, TraceID: trace,
+			Method: method, Path: path, RetryAfter: parseRetryAfter(h, now)}
+	}
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil || (env.Code == 0 && env.Message == "" && env.Data == nil && env.TraceID == "") {
+		return mkErr(0, describeBody(status, body), "")
+	}
+	if env.Code != 0 {
+		return mkErr(int(env.Code), env.Message, env.TraceID)
+	}
+	if status/100 != 2 {
+		return mkErr(0, env.Message, env.TraceID)
+	}
+	if out == nil || len(env.Data) == 0 || bytes.Equal(env.Data, []byte("null")) {
+		return nil
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		e := mkErr(0, "unreadable data: "+err.Error(), env.TraceID)
+		e.HTTPStatus = status
+		return fmt.Errorf("%w: %w", ErrProtocol, e)
+	}
+	return nil
+}
+
+// describeBody summarises a body that is not an envelope, without echoing
+// much of it (a gateway page is noise; a proxy could echo headers).
+func describeBody(status int, body []byte) string {
+	if len(body) == 0 {
+		return "empty body"
+	}
+	kind := "non-JSON body"
+	if json.Valid(body) {
+		kind = "JSON body without envelope"
+	} else if body[0] == '{' || body[0] == '[' {
+		kind = "truncated JSON body"
+	}
+	return fmt.Sprintf("%s (%d bytes, http %d)", kind, len(body), status)
+}
+
+// flexInt decodes a JSON number or a numeric string (the platform documents
+// numbers but its examples sometimes send strings, e.g. partNumber "1").
+type flexInt int64
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "" || s == "null" {
+		*f = 0
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		fl, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || fl != float64(int64(fl)) {
+			return fmt.Errorf("not an integer: %s", b)
+		}
+		n = int64(fl)
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+// flexString decodes a JSON string or number as a string (image-bed IDs are
+// documented as strings; a number is accepted defensively).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+		return nil
+	}
+	if string(b) == "null" {
+		*f = ""
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+type discardRestyLogger struct{}
+
+func (discardRestyLogger) Errorf(string, ...any) {}
+func (discardRestyLogger) Warnf(string, ...any)  {}
+func (discardRestyLogger) Debugf(string, ...any) {}

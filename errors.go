@@ -1,0 +1,199 @@
+package pan123
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Sentinel errors for conditions a caller branches on. Use [errors.Is]:
+//
+//	if errors.Is(err, pan123.ErrRateLimited) { ... }
+var (
+	// ErrUnauthorized: the platform refused the access token or the credentials
+	// (code 401), and one refresh did not help.
+	ErrUnauthorized = errors.New("pan123: unauthorized")
+	// ErrRateLimited: the platform answered 429 ("请求太频繁") after every retry.
+	ErrRateLimited = errors.New("pan123: rate limited")
+	// ErrInvalidInput: the input was rejected before any request was sent.
+	ErrInvalidInput = errors.New("pan123: invalid input")
+	// ErrVerifying: the platform is still verifying an upload (code 20103).
+	ErrVerifying = errors.New("pan123: upload still verifying")
+	// ErrNotFound: the platform says the file does not exist (code 5066).
+	ErrNotFound = errors.New("pan123: not found")
+	// ErrProtocol: the platform answered something the SDK cannot accept,
+	// such as a zero slice size or an empty presigned URL.
+	ErrProtocol = errors.New("pan123: unexpected platform answer")
+)
+
+// Platform codes with a meaning of their own (api.md §8).
+const (
+	codeUnauthorized = 401
+	codeRateLimited  = 429
+	codeNotFound     = 5066
+	codeVerifying    = 20103
+)
+
+// APIError is a failed platform call: a non-zero envelope code (which the
+// platform sends with HTTP 200), a non-2xx status, or a body that is not the
+// JSON envelope (a gateway page, a truncated answer). Path never holds a query.
+type APIError struct {
+	HTTPStatus int           // HTTP status of the answer
+	Code       int           // envelope code; 0 when the body was not an envelope
+	Message    string        // envelope message, or a short note on the body
+	TraceID    string        // x-traceID, to give to 123pan support
+	Method     string        // HTTP method
+	Path       string        // endpoint path, without query
+	RetryAfter time.Duration // from a Retry-After header, if any
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pan123: %s %s: ", e.Method, e.Path)
+	if e.Code != 0 {
+		fmt.Fprintf(&b, "code %d", e.Code)
+	} else {
+		fmt.Fprintf(&b, "http %d", e.HTTPStatus)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.TraceID != "" {
+		b.WriteString(" (trace " + e.TraceID + ")")
+	}
+	return b.String()
+}
+
+// Is maps the error to the sentinels by its code or HTTP status.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.Code == codeUnauthorized || e.HTTPStatus == 401
+	case ErrRateLimited:
+		return e.Code == codeRateLimited || e.HTTPStatus == 429
+	case ErrVerifying:
+		return e.Code == codeVerifying
+	case ErrNotFound:
+		return e.Code == codeNotFound
+	}
+	return false
+}
+
+// UploadError is a failed upload with what a caller needs to resume it:
+// the upload session and, when one slice failed, its number. Unwrap gives the
+// cause. Pass it to [Uploader.Resume] to continue the same session.
+type UploadError struct {
+	FileName    string // remote name
+	PreuploadID string // the platform's upload session; "" if create failed
+	SliceNo     int    // 1-based failed slice; 0 when no single slice failed
+	Err         error  // the cause
+
+	resume *resumeState // what Resume needs; nil when the session cannot be resumed
+}
+
+func (e *UploadError) Error() string {
+	var b strings.Builder
+	b.WriteString("pan123: upload " + e.FileName)
+	if e.SliceNo > 0 {
+		fmt.Fprintf(&b, ": slice %d", e.SliceNo)
+	}
+	if e.PreuploadID != "" {
+		b.WriteString(" (resumable)")
+	}
+	b.WriteString(": ")
+	b.WriteString(strings.TrimPrefix(e.Err.Error(), "pan123: "))
+	return b.String()
+}
+
+func (e *UploadError) Unwrap() error { return e.Err }
+
+// invalidInput wraps a validation problem so that errors.Is(err, ErrInvalidInput) holds.
+func invalidInput(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
+}
+
+// protocolError reports an answer the SDK refuses to act on.
+func protocolError(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrProtocol, fmt.Sprintf(format, args...))
+}
+
+// transientCodes are envelope codes worth another attempt: 429 is the
+// platform's throttle and 20103 means "verifying, try again in a second".
+var transientCodes = map[int]bool{codeRateLimited: true, codeVerifying: true}
+
+// retryable tells whether another attempt of the same request may succeed.
+// Errors caused by the caller's context never are.
+func retryable(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		if ae.Code != 0 {
+			return transientCodes[ae.Code]
+		}
+		// No envelope: judge by status. 2xx here means a body we could not
+		// read as an envelope (truncated or garbled), which is transient too.
+		return ae.HTTPStatus == 429 || ae.HTTPStatus >= 500 || ae.HTTPStatus/100 == 2 || ae.HTTPStatus == 408
+	}
+	if errors.Is(err, ErrProtocol) || errors.Is(err, ErrInvalidInput) {
+		return false
+	}
+	return isTransportError(err)
+}
+
+// isTransportError reports a network failure: reset, refused, timeout, EOF mid-answer.
+func isTransportError(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// Our own per-attempt deadlines (stall detector) surface as these while
+		// the caller's ctx is still alive; the caller checked ctx already.
+		return true
+	}
+	var ne net.Error
+	var ue *url.Error
+	return errors.As(err, &ne) || errors.As(err, &ue) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
+}
+
+// notSent reports a failure that provably happened before the request left:
+// the platform cannot have acted on it, so even a non-idempotent call may be replayed.
+func notSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		// 429 and 401 are refusals: the platform did not act on the request.
+		return ae.Code == codeRateLimited || ae.HTTPStatus == 429 || ae.Code == codeUnauthorized
+	}
+	return false
+}
+
+// sanitizeURL drops the query (which carries presigned signatures) from a URL string.
+func sanitizeURL(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i] + "?REDACTED"
+	}
+	return raw
+}
+
+// redact rewrites a *url.Error so that its URL carries no query; other errors pass through.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && strings.ContainsAny(ue.URL, "?#") {
+		clean := &url.Error{Op: ue.Op, URL: sanitizeURL(ue.URL), Err: ue.Err}
+		if ue == err {
+			return clean
+		}
+		return fmt.Errorf("%s: %w", strings.ReplaceAll(err.Error(), ue.URL, clean.URL), clean)
+	}
+	return err
+}

@@ -1,0 +1,353 @@
+package pan123
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Defaults of the client. Each can be changed with an [Option].
+const (
+	// DefaultBaseURL is the open platform's API host.
+	DefaultBaseURL = "https://open-api.123pan.com"
+	// DefaultMaxAttempts is how many times one request is tried before its error is returned.
+	DefaultMaxAttempts = 5
+	// DefaultRetryBase is the first backoff ceiling; it doubles per attempt (full jitter).
+	DefaultRetryBase = 500 * time.Millisecond
+	// DefaultRetryCap bounds one backoff wait, and any Retry-After the platform asks for.
+	DefaultRetryCap = 10 * time.Second
+	// DefaultTokenRefreshMargin: a cached token is renewed this long before its expiredAt.
+	DefaultTokenRefreshMargin = 5 * time.Minute
+	// DefaultUserAgent is sent unless WithUserAgent says otherwise.
+	DefaultUserAgent = "pan123-go"
+	// maxAPIBody caps the bytes read from one API answer.
+	maxAPIBody = 1 << 20
+)
+
+// Option configures a [Client]. Options apply in order; the last one wins.
+type Option func(*clientOptions)
+
+type clientOptions struct {
+	baseURL       string
+	httpClient    *http.Client
+	accessToken   string
+	logger        *slog.Logger
+	retry         retryPolicy
+	limits        map[string]float64
+	userAgent     string
+	tokenStore    TokenStore
+	refreshMargin time.Duration
+	errs          []error
+}
+
+func defaultClientOptions() clientOptions {
+	return clientOptions{
+		baseURL:       DefaultBaseURL,
+		retry:         retryPolicy{maxAttempts: DefaultMaxAttempts, base: DefaultRetryBase, cap: DefaultRetryCap},
+		limits:        DefaultRateLimits(),
+		userAgent:     DefaultUserAgent,
+		refreshMargin: DefaultTokenRefreshMargin,
+	}
+}
+
+func (o *clientOptions) fail(format string, args ...any) {
+	o.errs = append(o.errs, fmt.Errorf(format, args...))
+}
+
+// WithBaseURL sets the API host, e.g. a pan123test server's URL.
+// Default: [DefaultBaseURL]. It must be an absolute http or https URL.
+func WithBaseURL(u string) Option {
+	return func(o *clientOptions) {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			o.fail("WithBaseURL: %q is not an absolute http(s) URL", u)
+			return
+		}
+		o.baseURL = u
+	}
+}
+
+// WithHTTPClient sets the HTTP client (proxies, custom TLS, test transports).
+// The client is copied, never mutated. Its Timeout applies to API calls only:
+// slice uploads drop it and rely on a stall detector instead, so that a big
+// slice on a slow link is not cut off. Default: a tuned clone of
+// [http.DefaultTransport].
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *clientOptions) {
+		if hc == nil {
+			o.fail("WithHTTPClient: nil client")
+			return
+		}
+		o.httpClient = hc
+	}
+}
+
+// WithAccessToken uses a token obtained elsewhere. Without client credentials
+// the client cannot renew it: once the platform refuses it, calls fail with
+// [ErrUnauthorized].
+func WithAccessToken(token string) Option {
+	return func(o *clientOptions) {
+		if token == "" {
+			o.fail("WithAccessToken: empty token")
+			return
+		}
+		o.accessToken = token
+	}
+}
+
+// WithLogger sends debug and warning records (one per attempt and per retry) to l.
+// Records never hold the client secret, tokens or presigned URL queries.
+// Default: records are discarded.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *clientOptions) {
+		if l == nil {
+			o.fail("WithLogger: nil logger")
+			return
+		}
+		o.logger = l
+	}
+}
+
+// WithRetry sets how API requests and slice uploads are retried: at most
+// maxAttempts tries, waiting a random time in [0, min(cap, base·2^n)) between
+// them (full jitter). A Retry-After from the platform is honoured up to cap.
+// Defaults: [DefaultMaxAttempts], [DefaultRetryBase], [DefaultRetryCap].
+func WithRetry(maxAttempts int, base, cap time.Duration) Option {
+	return func(o *clientOptions) {
+		if maxAttempts < 1 || base <= 0 || cap < base {
+			o.fail("WithRetry: need maxAttempts >= 1 and 0 < base <= cap, got %d, %v, %v", maxAttempts, base, cap)
+			return
+		}
+		o.retry = retryPolicy{maxAttempts: maxAttempts, base: base, cap: cap}
+	}
+}
+
+// WithRateLimits overrides client-side request rates, in requests per second,
+// keyed by endpoint path (for example "/upload/v1/file/get_upload_url").
+// Paths not named keep their default; a rate of 0 removes that path's limit.
+// Defaults: [DefaultRateLimits].
+func WithRateLimits(perSecond map[string]float64) Option {
+	return func(o *clientOptions) {
+		merged := make(map[string]float64, len(o.limits)+len(perSecond))
+		for p, r := range o.limits {
+			merged[p] = r
+		}
+		for p, r := range perSecond {
+			if r < 0 {
+				o.fail("WithRateLimits: negative rate %v for %s", r, p)
+				continue
+			}
+			merged[p] = r
+		}
+		o.limits = merged
+	}
+}
+
+// WithoutRateLimits turns client-side rate limiting off. The platform's
+// 429 answers are still retried with backoff.
+func WithoutRateLimits() Option {
+	return func(o *clientOptions) { o.limits = nil }
+}
+
+// WithUserAgent sets the User-Agent header of API calls. Default: [DefaultUserAgent].
+func WithUserAgent(ua string) Option {
+	return func(o *clientOptions) {
+		if ua == "" {
+			o.fail("WithUserAgent: empty user agent")
+			return
+		}
+		o.userAgent = ua
+	}
+}
+
+// WithTokenStore shares the access token through s, so that several processes
+// of one client ID reuse one token: the platform allows only 3 live tokens
+// per client ID, and minting more can log other instances out.
+func WithTokenStore(s TokenStore) Option {
+	return func(o *clientOptions) {
+		if s == nil {
+			o.fail("WithTokenStore: nil store")
+			return
+		}
+		o.tokenStore = s
+	}
+}
+
+// WithTokenRefreshMargin sets how long before expiredAt a cached token is
+// renewed. Default: [DefaultTokenRefreshMargin].
+func WithTokenRefreshMargin(d time.Duration) Option {
+	return func(o *clientOptions) {
+		if d < 0 {
+			o.fail("WithTokenRefreshMargin: negative margin %v", d)
+			return
+		}
+		o.refreshMargin = d
+	}
+}
+
+func (o *clientOptions) validate(clientID, clientSecret string) error {
+	errs := o.errs
+	hasCreds := clientID != "" && clientSecret != ""
+	if (clientID == "") != (clientSecret == "") {
+		errs = append(errs, errors.New("client ID and client secret must be given together"))
+	}
+	if !hasCreds && o.accessToken == "" && o.tokenStore == nil {
+		errs = append(errs, errors.New("no credentials: give a client ID and secret, WithAccessToken or WithTokenStore"))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidInput, errors.Join(errs...))
+}
+
+// Defaults of the Uploader. Each can be changed with an [UploadOption].
+const (
+	// DefaultConcurrency is the number of slices in flight per upload.
+	DefaultConcurrency = 4
+	// MaxConcurrency bounds WithConcurrency.
+	MaxConcurrency = 64
+	// DefaultSliceAttempts is how many times one slice is sent before the upload fails.
+	DefaultSliceAttempts = 5
+	// DefaultPollInterval is the wait between completion polls; the platform
+	// asks for at least one second.
+	DefaultPollInterval = time.Second
+	// DefaultStallTimeout: a slice transfer that moves no byte for this long
+	// is cut and retried.
+	DefaultStallTimeout = time.Minute
+)
+
+// UploadOption configures an [Uploader], or one call of it.
+type UploadOption func(*uploadConfig)
+
+type uploadConfig struct {
+	concurrency     int
+	progress        func(Progress)
+	sliceRetry      retryPolicy
+	pollInterval    time.Duration
+	completeTimeout time.Duration // 0 = scaled with size
+	stallTimeout    time.Duration
+	tempDir         string
+	protocol        Protocol
+	checkpointDir   string
+	errs            []error
+}
+
+func defaultUploadConfig() uploadConfig {
+	return uploadConfig{
+		concurrency:  DefaultConcurrency,
+		sliceRetry:   retryPolicy{maxAttempts: DefaultSliceAttempts, base: DefaultRetryBase, cap: DefaultRetryCap},
+		pollInterval: DefaultPollInterval,
+		stallTimeout: DefaultStallTimeout,
+		protocol:     V1,
+	}
+}
+
+func (o *uploadConfig) fail(format string, args ...any) {
+	o.errs = append(o.errs, fmt.Errorf(format, args...))
+}
+
+// WithConcurrency sets how many slices of one upload are in flight at once
+// (1 to MaxConcurrency). Memory does not grow with it for file sources: slices
+// are streamed from the file. Default: [DefaultConcurrency].
+func WithConcurrency(n int) UploadOption {
+	return func(o *uploadConfig) {
+		if n < 1 || n > MaxConcurrency {
+			o.fail("WithConcurrency: %d is outside 1..%d", n, MaxConcurrency)
+			return
+		}
+		o.concurrency = n
+	}
+}
+
+// WithProgress calls fn with byte-accurate progress: hashing, uploading (Done
+// rolls back when a slice is retried), completing, done. Calls are serialised
+// (never concurrent) but come from the upload's goroutines: fn must return
+// quickly. Default: none.
+func WithProgress(fn func(Progress)) UploadOption {
+	return func(o *uploadConfig) { o.progress = fn }
+}
+
+// WithSliceRetry sets how a failed slice is retried: at most attempts sends,
+// with full-jitter backoff between base and cap. Default: [DefaultSliceAttempts]
+// sends, [DefaultRetryBase] to [DefaultRetryCap].
+func WithSliceRetry(attempts int, base, cap time.Duration) UploadOption {
+	return func(o *uploadConfig) {
+		if attempts < 1 || base <= 0 || cap < base {
+			o.fail("WithSliceRetry: need attempts >= 1 and 0 < base <= cap, got %d, %v, %v", attempts, base, cap)
+			return
+		}
+		o.sliceRetry = retryPolicy{maxAttempts: attempts, base: base, cap: cap}
+	}
+}
+
+// WithPollInterval sets the wait between completion polls. The platform asks
+// for at least a second; shorter values are for tests against pan123test.
+// Default: [DefaultPollInterval].
+func WithPollInterval(d time.Duration) UploadOption {
+	return func(o *uploadConfig) {
+		if d <= 0 {
+			o.fail("WithPollInterval: %v is not positive", d)
+			return
+		}
+		o.pollInterval = d
+	}
+}
+
+// WithCompleteTimeout bounds the wait for the platform to finish a file after
+// its last slice. Default: 2 minutes plus 1 minute per GiB.
+func WithCompleteTimeout(d time.Duration) UploadOption {
+	return func(o *uploadConfig) {
+		if d <= 0 {
+			o.fail("WithCompleteTimeout: %v is not positive", d)
+			return
+		}
+		o.completeTimeout = d
+	}
+}
+
+// WithStallTimeout sets how long a slice transfer may move no byte before it
+// is cut and retried. There is no whole-slice timeout, so slow links work.
+// Default: [DefaultStallTimeout].
+func WithStallTimeout(d time.Duration) UploadOption {
+	return func(o *uploadConfig) {
+		if d <= 0 {
+			o.fail("WithStallTimeout: %v is not positive", d)
+			return
+		}
+		o.stallTimeout = d
+	}
+}
+
+// WithTempDir sets where streams that cannot seek (Upload with a plain
+// io.Reader) are spooled while hashed; the file is removed when the upload
+// returns. Default: [os.TempDir].
+func WithTempDir(dir string) UploadOption {
+	return func(o *uploadConfig) { o.tempDir = dir }
+}
+
+// Protocol selects how slices travel to the platform.
+type Protocol int
+
+const (
+	// V1 gets a presigned URL per slice and PUTs the raw bytes to it (default).
+	V1 Protocol = iota
+	// V2 posts each slice as multipart/form-data to an upload server.
+	V2
+	// Auto uses single-step upload for small files and V2 otherwise.
+	Auto
+)
+
+// WithProtocol selects the upload protocol of the drive; the image bed only
+// has V1. Default: [V1].
+func WithProtocol(p Protocol) UploadOption {
+	return func(o *uploadConfig) {
+		if p != V1 {
+			o.fail("WithProtocol: protocol %d is not supported yet", p)
+			return
+		}
+		o.protocol = p
+	}
+}

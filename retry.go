@@ -1,0 +1,62 @@
+package pan123
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// retryPolicy is the one backoff policy of the SDK: bounded attempts,
+// exponential ceilings with full jitter, Retry-After honoured up to cap.
+type retryPolicy struct {
+	maxAttempts int
+	base, cap   time.Duration
+}
+
+// delay is the wait before attempt n+1 after n failed attempts (n >= 1).
+// hint is the platform's Retry-After, if any; it wins when larger, up to cap.
+func (p retryPolicy) delay(n int, hint time.Duration) time.Duration {
+	ceiling := p.cap
+	if shift := n - 1; shift < 30 {
+		if c := p.base << shift; c > 0 && c < p.cap {
+			ceiling = c
+		}
+	}
+	d := time.Duration(rand.Int64N(int64(ceiling) + 1))
+	if hint > d {
+		d = min(hint, p.cap)
+	}
+	return d
+}
+
+// sleepCtx waits d or until ctx is done, whichever comes first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// parseRetryAfter reads a Retry-After header: delta seconds or an HTTP date.
+func parseRetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

@@ -1,0 +1,83 @@
+package pan123
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"io"
+)
+
+// slicePlan is one slice of a file: 1-based number, offset and length.
+type slicePlan struct {
+	No   int
+	Off  int64
+	Size int64
+}
+
+// planSlices cuts [0, size) into slices of exactly sliceSize bytes, the last
+// one shorter, numbered from 1. It refuses answers that would need more than
+// maxSlices slices or a non-positive slice size.
+func planSlices(size, sliceSize int64) ([]slicePlan, error) {
+	if sliceSize <= 0 {
+		return nil, protocolError("slice size %d", sliceSize)
+	}
+	if size <= 0 {
+		return nil, protocolError("file size %d", size)
+	}
+	n := (size-1)/sliceSize + 1
+	if n > maxSlices {
+		return nil, protocolError("slice size %d would cut %d bytes into %d slices (more than %d)", sliceSize, size, n, maxSlices)
+	}
+	plan := make([]slicePlan, n)
+	for i := range plan {
+		off := int64(i) * sliceSize
+		plan[i] = slicePlan{No: i + 1, Off: off, Size: min(sliceSize, size-off)}
+	}
+	return plan, nil
+}
+
+// hashBufSize is the read size of MD5 passes: large enough that the hash,
+// not the syscalls, bounds a pass over a file in the page cache.
+const hashBufSize = 1 << 20
+
+// md5Of hashes n bytes of r from off, calling onRead with each chunk size.
+func md5Of(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
+	h := md5.New()
+	buf := make([]byte, min(int64(hashBufSize), max(n, 1)))
+	sr := io.NewSectionReader(r, off, n)
+	var done int64
+	for done < n {
+		k, err := io.ReadFull(sr, buf[:min(int64(len(buf)), n-done)])
+		if k > 0 {
+			h.Write(buf[:k])
+			done += int64(k)
+			if onRead != nil {
+				onRead(k)
+			}
+		}
+		if err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return "", io.ErrUnexpectedEOF // the source shrank
+			}
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sliceBody is the body of one slice attempt: a fresh section reader that
+// reports each read (progress and the stall detector) and remembers how many
+// bytes left, so that a failed attempt can roll its progress back.
+type sliceBody struct {
+	r      io.Reader
+	sent   int64
+	onRead func(n int)
+}
+
+func (b *sliceBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 {
+		b.sent += int64(n)
+		b.onRead(n)
+	}
+	return n, err
+}

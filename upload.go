@@ -1,0 +1,764 @@
+package pan123
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Uploader puts files into a 123pan drive or image bed: it validates the
+// input, hashes the source once, creates the upload, sends slices
+// concurrently with retries, and waits for the platform to finish the file.
+// An Uploader is immutable and safe for concurrent use; per-call options
+// apply to a copy of its settings.
+type Uploader struct {
+	c   *Client
+	cfg uploadConfig
+}
+
+// NewUploader returns an Uploader that sends through c. Invalid options are
+// reported (wrapped in ErrInvalidInput) by every upload call, before any request.
+func NewUploader(c *Client, opts ...UploadOption) *Uploader {
+	cfg := defaultUploadConfig()
+	cfg.apply(opts)
+	if c == nil {
+		cfg.fail("NewUploader: nil Client")
+	}
+	return &Uploader{c: c, cfg: cfg}
+}
+
+func (o *uploadConfig) apply(opts []UploadOption) {
+	for _, opt := range opts {
+		if opt == nil {
+			o.fail("nil UploadOption")
+			continue
+		}
+		opt(o)
+	}
+}
+
+// config returns the Uploader's settings with per-call options applied.
+func (u *Uploader) config(opts []UploadOption) (uploadConfig, error) {
+	cfg := u.cfg
+	cfg.errs = append([]error(nil), u.cfg.errs...)
+	cfg.apply(opts)
+	if len(cfg.errs) > 0 {
+		return cfg, fmt.Errorf("%w: %w", ErrInvalidInput, errors.Join(cfg.errs...))
+	}
+	return cfg, nil
+}
+
+// FileInput describes a drive upload.
+type FileInput struct {
+	ParentFileID int64     // parent folder; 0 = root
+	Name         string    // remote name; UploadFile defaults it to the file's base name
+	Duplicate    Duplicate // same-name policy; zero sends none (the platform then refuses a same-name file)
+	ContainDir   bool      // Name is a "/"-separated path whose folders are created
+	Size         int64     // optional for Upload: the stream's length, checked when given
+	MD5          string    // optional: the content's MD5 (hex); skips the hashing pass of a file
+}
+
+// FileResult is a finished drive upload.
+type FileResult struct {
+	FileID int64  // the new file's ID
+	Name   string // the name asked for (the platform may suffix it under KeepBoth)
+	Size   int64
+	MD5    string // lowercase hex
+	Reused bool   // instant upload: the platform already had the content, no bytes were sent
+}
+
+// ImageInput describes an image-bed upload.
+type ImageInput struct {
+	ParentID string // parent folder; "" = root
+	Name     string // remote name; UploadImageFile defaults it to the file's base name
+	Size     int64  // optional for UploadImage: the stream's length, checked when given
+	MD5      string // optional: the content's MD5 (hex)
+}
+
+// ImageResult is a finished image-bed upload.
+type ImageResult struct {
+	FileID string // the image's opaque ID
+	Name   string
+	Size   int64
+	MD5    string
+	Reused bool
+}
+
+// UploadFile uploads the file at path into the drive.
+func (u *Uploader) UploadFile(ctx context.Context, path string, in FileInput, opts ...UploadOption) (*FileResult, error) {
+	if in.Name == "" {
+		in.Name = filepath.Base(path)
+	}
+	t, err := u.driveTarget(in)
+	if err != nil {
+		return nil, err
+	}
+	src, err := openFileSource(path, in.Size)
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+	res, err := u.run(ctx, src, in.MD5, t, opts)
+	return driveResult(res, err)
+}
+
+// Upload uploads everything r yields into the drive; in.Name is required.
+// A reader that is also an io.ReaderAt and io.Seeker (an *os.File, a
+// *bytes.Reader) is read in place from its current offset; any other reader
+// is spooled once to a temporary file while hashed (see WithTempDir).
+func (u *Uploader) Upload(ctx context.Context, r io.Reader, in FileInput, opts ...UploadOption) (*FileResult, error) {
+	t, err := u.driveTarget(in)
+	if err != nil {
+		return nil, err
+	}
+	res, err := u.runReader(ctx, r, in.Size, in.MD5, t, opts)
+	return driveResult(res, err)
+}
+
+// UploadImageFile uploads the file at path into the image bed.
+func (u *Uploader) UploadImageFile(ctx context.Context, path string, in ImageInput, opts ...UploadOption) (*ImageResult, error) {
+	if in.Name == "" {
+		in.Name = filepath.Base(path)
+	}
+	t, err := u.imageTarget(in)
+	if err != nil {
+		return nil, err
+	}
+	src, err := openFileSource(path, in.Size)
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+	res, err := u.run(ctx, src, in.MD5, t, opts)
+	return imageResult(res, err)
+}
+
+// UploadImage uploads everything r yields into the image bed; in.Name is
+// required. Readers are handled as by [Uploader.Upload].
+func (u *Uploader) UploadImage(ctx context.Context, r io.Reader, in ImageInput, opts ...UploadOption) (*ImageResult, error) {
+	t, err := u.imageTarget(in)
+	if err != nil {
+		return nil, err
+	}
+	res, err := u.runReader(ctx, r, in.Size, in.MD5, t, opts)
+	return imageResult(res, err)
+}
+
+func (u *Uploader) driveTarget(in FileInput) (target, error) {
+	if u.c == nil {
+		return nil, invalidInput("nil Client")
+	}
+	var err error
+	if in.ContainDir {
+		err = validatePath(in.Name)
+	} else {
+		err = validateName(in.Name)
+	}
+	if err == nil && (in.Duplicate < DuplicateUnset || in.Duplicate > Overwrite) {
+		err = invalidInput("unknown Duplicate policy %d", in.Duplicate)
+	}
+	if err == nil && in.ParentFileID < 0 {
+		err = invalidInput("negative ParentFileID %d", in.ParentFileID)
+	}
+	return &driveTarget{c: u.c, in: in}, err
+}
+
+func (u *Uploader) imageTarget(in ImageInput) (target, error) {
+	if u.c == nil {
+		return nil, invalidInput("nil Client")
+	}
+	return &imageTarget{c: u.c, in: in}, validateName(in.Name)
+}
+
+// upload is what run hands back to the typed wrappers.
+type upload struct {
+	fileID string
+	name   string
+	size   int64
+	md5    string
+	reused bool
+}
+
+func driveResult(r *upload, err error) (*FileResult, error) {
+	if err != nil {
+		return nil, err
+	}
+	id, perr := strconv.ParseInt(r.fileID, 10, 64)
+	if perr != nil || id <= 0 {
+		return nil, protocolError("file ID %q", r.fileID)
+	}
+	return &FileResult{FileID: id, Name: r.name, Size: r.size, MD5: r.md5, Reused: r.reused}, nil
+}
+
+func imageResult(r *upload, err error) (*ImageResult, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &ImageResult{FileID: r.fileID, Name: r.name, Size: r.size, MD5: r.md5, Reused: r.reused}, nil
+}
+
+// source is what slices are read from: a file, a seekable reader, or a spool.
+type source struct {
+	r     io.ReaderAt
+	off   int64 // where the content starts in r
+	size  int64
+	path  string // the file's path, for checkpoints; "" for streams
+	mtime time.Time
+	close func()
+}
+
+func openFileSource(path string, wantSize int64) (*source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, invalidInput("open %s: %v", path, err)
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("not a regular file (%s)", st.Mode().Type())
+	}
+	if err == nil {
+		err = validSize(st.Size())
+	}
+	if err == nil && wantSize != 0 && wantSize != st.Size() {
+		err = fmt.Errorf("Size says %d bytes, the file has %d", wantSize, st.Size())
+	}
+	if err != nil {
+		f.Close()
+		if errors.Is(err, ErrInvalidInput) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, invalidInput("%s: %v", path, err)
+	}
+	return &source{r: f, size: st.Size(), path: path, mtime: st.ModTime(), close: func() { f.Close() }}, nil
+}
+
+// runReader prepares a source from r and runs the upload.
+func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum string, t target, opts []UploadOption) (*upload, error) {
+	if r == nil {
+		return nil, invalidInput("nil reader")
+	}
+	if size != 0 {
+		if err := validSize(size); err != nil {
+			return nil, err
+		}
+	}
+	if sum != "" {
+		if _, err := validMD5(sum); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := u.config(opts)
+	if err != nil {
+		return nil, err
+	}
+	if ra, ok := r.(io.ReaderAt); ok {
+		if sk, ok := r.(io.Seeker); ok {
+			src, err := seekableSource(ra, sk, size)
+			if err != nil {
+				return nil, err
+			}
+			return u.runWith(ctx, cfg, src, sum, t)
+		}
+	}
+	// A stream: spool it once while hashing; a given MD5 is checked, not trusted.
+	rep := newReporter(cfg.progress, t.name(), size)
+	rep.phase(PhaseHashing, 0)
+	src, got, err := spool(ctx, r, cfg.tempDir, size, rep)
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+	if sum != "" && !equalFoldASCII(sum, got) {
+		return nil, invalidInput("MD5 given %s, the stream's content has %s", sum, got)
+	}
+	return u.upload(ctx, cfg, src, got, t, rep)
+}
+
+func seekableSource(ra io.ReaderAt, sk io.Seeker, want int64) (*source, error) {
+	cur, err := sk.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, invalidInput("seek: %v", err)
+	}
+	end, err := sk.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = sk.Seek(cur, io.SeekStart)
+	}
+	if err != nil {
+		return nil, invalidInput("seek: %v", err)
+	}
+	size := end - cur
+	if err := validSize(size); err != nil {
+		return nil, err
+	}
+	if want != 0 && want != size {
+		return nil, invalidInput("Size says %d bytes, the reader has %d", want, size)
+	}
+	return &source{r: ra, off: cur, size: size, close: func() {}}, nil
+}
+
+// spool copies r into a temporary file while hashing it. The file is removed
+// when the returned source is closed, or at once on error.
+func spool(ctx context.Context, r io.Reader, dir string, want int64, rep *reporter) (*source, string, error) {
+	f, err := os.CreateTemp(dir, "pan123-spool-*")
+	if err != nil {
+		return nil, "", fmt.Errorf("pan123: spool: %w", err)
+	}
+	remove := func() { f.Close(); os.Remove(f.Name()) }
+	h := md5.New()
+	w := io.MultiWriter(f, h, progressWriter{rep})
+	// Read one byte past the limit to notice streams that are too long.
+	n, err := io.CopyBuffer(w, ctxReader{ctx, io.LimitReader(r, MaxFileSize+1)}, make([]byte, hashBufSize))
+	if err == nil {
+		err = validSize(n)
+	}
+	if err == nil && want != 0 && n != want {
+		err = invalidInput("Size says %d bytes, the reader gave %d", want, n)
+	}
+	if err != nil {
+		remove()
+		if ctx.Err() != nil {
+			return nil, "", ctx.Err()
+		}
+		if errors.Is(err, ErrInvalidInput) {
+			return nil, "", err
+		}
+		return nil, "", fmt.Errorf("pan123: spool: %w", err)
+	}
+	return &source{r: f, size: n, close: remove}, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+type progressWriter struct{ rep *reporter }
+
+func (w progressWriter) Write(p []byte) (int, error) { w.rep.add(int64(len(p))); return len(p), nil }
+
+// ctxReader stops a copy when ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i]|0x20, b[i]|0x20
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// run uploads a file source: hashing unless sum is given, then the flow.
+func (u *Uploader) run(ctx context.Context, src *source, sum string, t target, opts []UploadOption) (*upload, error) {
+	cfg, err := u.config(opts)
+	if err != nil {
+		return nil, err
+	}
+	return u.runWith(ctx, cfg, src, sum, t)
+}
+
+func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, sum string, t target) (*upload, error) {
+	rep := newReporter(cfg.progress, t.name(), src.size)
+	if sum != "" {
+		var err error
+		if sum, err = validMD5(sum); err != nil {
+			return nil, err
+		}
+	} else {
+		rep.phase(PhaseHashing, 0)
+		var err error
+		sum, err = md5Of(ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("pan123: hash %s: %w", t.name(), err)
+		}
+	}
+	return u.upload(ctx, cfg, src, sum, t, rep)
+}
+
+// ctxReaderAt stops a hashing pass when ctx is done.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (r ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.ReadAt(p, off)
+}
+
+// session is a live upload session on the platform.
+type session struct {
+	preuploadID string
+	sliceSize   int64
+	servers     []string // V2 upload hosts
+}
+
+// upload is the flow after hashing: create, slices, complete.
+func (u *Uploader) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, rep *reporter) (*upload, error) {
+	res := &upload{name: t.name(), size: src.size, md5: sum}
+	c, err := t.create(ctx, sum, src.size)
+	if err != nil {
+		return nil, &UploadError{FileName: t.name(), Err: err}
+	}
+	if c.reuse {
+		if c.fileID == "" || c.fileID == "0" {
+			return nil, &UploadError{FileName: t.name(), Err: protocolError("create answered reuse=true without a file ID")}
+		}
+		res.fileID, res.reused = c.fileID, true
+		rep.slice(EventReused, 0, 0, nil)
+		rep.phase(PhaseDone, 0)
+		return res, nil
+	}
+	if c.preuploadID == "" {
+		return nil, &UploadError{FileName: t.name(), Err: protocolError("create answered no preuploadID")}
+	}
+	sess := session{preuploadID: c.preuploadID, sliceSize: c.sliceSize, servers: c.servers}
+	job := &job{cfg: cfg, c: u.c, t: t, src: src, sess: sess, rep: rep}
+	id, err := job.finish(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.fileID = id
+	return res, nil
+}
+
+// job is one upload session being driven to completion.
+type job struct {
+	cfg  uploadConfig
+	c    *Client
+	t    target
+	src  *source
+	sess session
+	rep  *reporter
+	skip map[int]bool // slices already on the platform (resume)
+}
+
+// finish sends the slices not skipped and completes the session. Errors come
+// back as *UploadError carrying the session.
+func (j *job) finish(ctx context.Context) (string, error) {
+	plan, err := planSlices(j.src.size, j.sess.sliceSize)
+	if err != nil {
+		return "", j.fail(0, err)
+	}
+	j.rep.phase(PhaseUploading, len(plan))
+	if done := j.skippedBytes(plan); done > 0 {
+		j.rep.add(done)
+	}
+	if err := j.sendSlices(ctx, plan); err != nil {
+		var se *sliceError
+		if errors.As(err, &se) {
+			return "", j.fail(se.no, se.err)
+		}
+		return "", j.fail(0, err)
+	}
+	j.rep.phase(PhaseCompleting, len(plan))
+	id, err := j.complete(ctx)
+	if err != nil {
+		return "", j.fail(0, err)
+	}
+	j.rep.phase(PhaseDone, len(plan))
+	return id, nil
+}
+
+func (j *job) skippedBytes(plan []slicePlan) int64 {
+	var n int64
+	for _, s := range plan {
+		if j.skip[s.No] {
+			n += s.Size
+		}
+	}
+	return n
+}
+
+// fail wraps err with the session; errors.Is(err, ctx.Err()) still holds.
+func (j *job) fail(sliceNo int, err error) error {
+	return &UploadError{FileName: j.t.name(), PreuploadID: j.sess.preuploadID, SliceNo: sliceNo, Err: err}
+}
+
+// sliceError marks which slice failed.
+type sliceError struct {
+	no  int
+	err error
+}
+
+func (e *sliceError) Error() string { return fmt.Sprintf("slice %d: %v", e.no, e.err) }
+func (e *sliceError) Unwrap() error { return e.err }
+
+// sendSlices runs up to concurrency workers; the first failure cancels the
+// rest, and no worker outlives the call.
+func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(j.cfg.concurrency)
+	for _, s := range plan {
+		if j.skip[s.No] {
+			continue
+		}
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return j.sendSlice(gctx, s) })
+	}
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// errStalled cuts a slice transfer that moved no byte for the stall timeout.
+var errStalled = errors.New("slice transfer stalled")
+
+// sendSlice sends one slice, retrying with a fresh URL and a fresh reader.
+func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
+	pol := j.cfg.sliceRetry
+	for attempt := 1; ; attempt++ {
+		sent, err := j.sendOnce(ctx, s)
+		if err == nil {
+			j.rep.slice(EventSliceDone, s.No, 0, nil)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if attempt >= pol.maxAttempts || !sliceRetryable(ctx, err) {
+			j.rep.slice(EventBytes, 0, -sent, nil)
+			return &sliceError{no: s.No, err: err}
+		}
+		j.rep.slice(EventSliceRetry, s.No, -sent, err)
+		var hint time.Duration
+		var ae *APIError
+		if errors.As(err, &ae) {
+			hint = ae.RetryAfter
+		}
+		d := pol.delay(attempt, hint)
+		j.c.log.WarnContext(ctx, "pan123: retrying slice", "slice", s.No, "attempt", attempt, "wait", d, "err", err)
+		if err := sleepCtx(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// sliceRetryable adds the data plane's own case to retryable: 403 from a
+// presigned URL means its signature expired, and a fresh URL fixes it.
+func sliceRetryable(ctx context.Context, err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Method == "PUT" && ae.HTTPStatus == 403 {
+		return true
+	}
+	return errors.Is(err, errStalled) || retryable(ctx, err)
+}
+
+// sendOnce makes one attempt at a slice and reports how many bytes left.
+func (j *job) sendOnce(ctx context.Context, s slicePlan) (int64, error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := time.AfterFunc(j.cfg.stallTimeout, func() { cancel(errStalled) })
+	defer stall.Stop()
+	body := &sliceBody{r: io.NewSectionReader(j.src.r, j.src.off+s.Off, s.Size), onRead: func(n int) {
+		stall.Reset(j.cfg.stallTimeout)
+		j.rep.add(int64(n))
+	}}
+	err := j.t.sendSlice(actx, j.sess, s, body)
+	if err != nil && context.Cause(actx) == errStalled && ctx.Err() == nil {
+		err = fmt.Errorf("%w after %v: %w", errStalled, j.cfg.stallTimeout, err)
+	}
+	return body.sent, err
+}
+
+// DefaultCompleteTimeout returns the completion deadline used for a file of
+// size bytes when WithCompleteTimeout is not given: 2 minutes + 1 per GiB.
+func DefaultCompleteTimeout(size int64) time.Duration {
+	return 2*time.Minute + time.Duration(size>>30)*time.Minute
+}
+
+// errCompleteTimeout: the platform did not finish the file in time. The
+// UploadError carries the session, so the caller can poll on by hand.
+var errCompleteTimeout = errors.New("the platform did not finish the file before the completion deadline")
+
+// complete calls upload_complete and, while the platform is verifying
+// (async, completed=false or code 20103), polls at the poll interval until
+// the deadline.
+func (j *job) complete(ctx context.Context) (string, error) {
+	limit := j.cfg.completeTimeout
+	if limit == 0 {
+		limit = DefaultCompleteTimeout(j.src.size)
+	}
+	dctx, cancel := context.WithTimeoutCause(ctx, limit, errCompleteTimeout)
+	defer cancel()
+	async := false
+	for {
+		var r completion
+		var err error
+		if async {
+			r, err = j.t.asyncResult(dctx, j.sess)
+		} else {
+			r, err = j.t.complete(dctx, j.sess)
+		}
+		switch {
+		case err == nil && r.completed && r.fileID != "" && r.fileID != "0":
+			return r.fileID, nil
+		case err == nil && r.async:
+			async = true
+		case err == nil, errors.Is(err, ErrVerifying):
+			// not yet
+		default:
+			return "", completeErr(ctx, dctx, err)
+		}
+		if err := sleepCtx(dctx, j.cfg.pollInterval); err != nil {
+			return "", completeErr(ctx, dctx, err)
+		}
+	}
+}
+
+func completeErr(ctx, dctx context.Context, err error) error {
+	if ctx.Err() == nil && errors.Is(context.Cause(dctx), errCompleteTimeout) {
+		return errCompleteTimeout
+	}
+	return err
+}
+
+// completion is a family-neutral answer of upload_complete / async_result.
+type completion struct {
+	async, completed bool
+	fileID           string
+}
+
+// created is a family-neutral answer of create.
+type created struct {
+	reuse       bool
+	fileID      string
+	preuploadID string
+	sliceSize   int64
+	servers     []string
+}
+
+// target is one destination family: how to create, send a slice, complete.
+type target interface {
+	name() string
+	create(ctx context.Context, md5 string, size int64) (created, error)
+	sendSlice(ctx context.Context, s session, p slicePlan, body io.Reader) error
+	listParts(ctx context.Context, s session) ([]UploadPart, error)
+	complete(ctx context.Context, s session) (completion, error)
+	asyncResult(ctx context.Context, s session) (completion, error)
+}
+
+// putV1 is the V1 slice send of both families: a fresh URL, then the PUT.
+func putV1(ctx context.Context, c *Client, urlPath string, s session, p slicePlan, body io.Reader) error {
+	u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, p.No)
+	if err != nil {
+		return fmt.Errorf("get upload url: %w", err)
+	}
+	if u.PresignedURL == "" {
+		return protocolError("get_upload_url answered an empty presignedURL")
+	}
+	return c.PutSlice(ctx, u.PresignedURL, body, p.Size)
+}
+
+type driveTarget struct {
+	c  *Client
+	in FileInput
+}
+
+func (t *driveTarget) name() string { return t.in.Name }
+
+func (t *driveTarget) create(ctx context.Context, sum string, size int64) (created, error) {
+	r, err := t.c.CreateFile(ctx, &CreateFileRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
+		Etag: sum, Size: size, Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir})
+	if err != nil {
+		return created{}, err
+	}
+	return created{reuse: r.Reuse, fileID: strconv.FormatInt(r.FileID, 10), preuploadID: r.PreuploadID,
+		sliceSize: r.SliceSize, servers: r.Servers}, nil
+}
+
+func (t *driveTarget) sendSlice(ctx context.Context, s session, p slicePlan, body io.Reader) error {
+	return putV1(ctx, t.c, pathGetUploadURL, s, p, body)
+}
+
+func (t *driveTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
+	return t.c.ListUploadParts(ctx, s.preuploadID)
+}
+
+func (t *driveTarget) complete(ctx context.Context, s session) (completion, error) {
+	return t.c.driveComplete(ctx, pathComplete, s.preuploadID)
+}
+
+func (t *driveTarget) asyncResult(ctx context.Context, s session) (completion, error) {
+	return t.c.driveComplete(ctx, pathAsyncResult, s.preuploadID)
+}
+
+// driveComplete is upload_complete or upload_async_result for the poller:
+// code 20103 comes back at once, as the poller keeps its own schedule.
+func (c *Client) driveComplete(ctx context.Context, path, preuploadID string) (completion, error) {
+	var d completeData
+	err := c.do(ctx, &call{path: path, body: preuploadBody(preuploadID), out: &d, replay: true, verifyingIsFinal: true})
+	return completion{async: d.Async, completed: d.Completed, fileID: strconv.FormatInt(int64(d.FileID), 10)}, err
+}
+
+type imageTarget struct {
+	c  *Client
+	in ImageInput
+}
+
+func (t *imageTarget) name() string { return t.in.Name }
+
+func (t *imageTarget) create(ctx context.Context, sum string, size int64) (created, error) {
+	r, err := t.c.CreateImage(ctx, &CreateImageRequest{ParentFileID: t.in.ParentID, Filename: t.in.Name, Etag: sum, Size: size})
+	if err != nil {
+		return created{}, err
+	}
+	return created{reuse: r.Reuse, fileID: r.FileID, preuploadID: r.PreuploadID, sliceSize: r.SliceSize}, nil
+}
+
+func (t *imageTarget) sendSlice(ctx context.Context, s session, p slicePlan, body io.Reader) error {
+	return putV1(ctx, t.c, pathOSSGetUploadURL, s, p, body)
+}
+
+func (t *imageTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
+	return t.c.ListImageUploadParts(ctx, s.preuploadID)
+}
+
+func (t *imageTarget) complete(ctx context.Context, s session) (completion, error) {
+	r, err := t.c.completeImage(ctx, pathOSSComplete, s.preuploadID, true)
+	if err != nil {
+		return completion{}, err
+	}
+	return completion{async: r.Async, completed: r.Completed, fileID: r.FileID}, nil
+}
+
+func (t *imageTarget) asyncResult(ctx context.Context, s session) (completion, error) {
+	r, err := t.c.completeImage(ctx, pathOSSAsyncResult, s.preuploadID, true)
+	if err != nil {
+		return completion{}, err
+	}
+	return completion{async: r.Async, completed: r.Completed, fileID: r.FileID}, nil
+}
+
+// resumeState is what Resume needs to continue a session.
+type resumeState struct {
+	mu sync.Mutex
+}
