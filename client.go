@@ -363,3 +363,7 @@ type discardRestyLogger struct{}
 func (discardRestyLogger) Errorf(string, ...any) {}
 func (discardRestyLogger) Warnf(string, ...any)  {}
 func (discardRestyLogger) Debugf(string, ...any) {}
+
+// CloseIdleConnections closes the idle keep-alive connections of the
+// client's transport, e.g. before a program checks for leaked goroutines.
+func (c *Client) CloseIdleConnections() { c.data.CloseIdleConnections() }

@@ -336,18 +336,37 @@ const (
 	V1 Protocol = iota
 	// V2 posts each slice as multipart/form-data to an upload server.
 	V2
-	// Auto uses single-step upload for small files and V2 otherwise.
+	// Auto uses single-step upload for files up to AutoSingleThreshold and
+	// V2 for larger ones.
 	Auto
 )
 
 // WithProtocol selects the upload protocol of the drive; the image bed only
-// has V1. Default: [V1].
+// has V1. V2 does not resume after a crash (the platform lists no V2 slices),
+// so with WithCheckpointDir an interrupted V2 upload starts over.
+// Default: [V1].
 func WithProtocol(p Protocol) UploadOption {
 	return func(o *uploadConfig) {
-		if p != V1 {
-			o.fail("WithProtocol: protocol %d is not supported yet", p)
+		if p < V1 || p > Auto {
+			o.fail("WithProtocol: unknown protocol %d", p)
 			return
 		}
 		o.protocol = p
+	}
+}
+
+// WithCheckpointDir makes UploadFile and UploadImageFile resumable across
+// processes: while a file uploads, a small record of its session is kept in
+// dir (created if missing), and a later upload of the same unchanged file to
+// the same place continues that session, re-sending only slices the
+// platform does not hold with the right MD5. The record is removed after
+// success. Uploads from an io.Reader are not checkpointed. Default: off.
+func WithCheckpointDir(dir string) UploadOption {
+	return func(o *uploadConfig) {
+		if dir == "" {
+			o.fail("WithCheckpointDir: empty directory")
+			return
+		}
+		o.checkpointDir = dir
 	}
 }

@@ -68,6 +68,8 @@ func md5Of(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
 // reports each read (progress and the stall detector) and remembers how many
 // bytes left, so that a failed attempt can roll its progress back.
 type sliceBody struct {
+	src    io.ReaderAt // the slice is src[off : off+size]
+	off    int64
 	r      io.Reader
 	sent   int64
 	onRead func(n int)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -66,6 +65,10 @@ type FileInput struct {
 	ContainDir   bool      // Name is a "/"-separated path whose folders are created
 	Size         int64     // optional for Upload: the stream's length, checked when given
 	MD5          string    // optional: the content's MD5 (hex); skips the hashing pass of a file
+	// SHA1 is optional: the content's SHA-1 (hex). When given, an instant
+	// upload by SHA-1 is tried before the source is read; the result's MD5
+	// is then empty.
+	SHA1 string
 }
 
 // FileResult is a finished drive upload.
@@ -94,7 +97,9 @@ type ImageResult struct {
 	Reused bool
 }
 
-// UploadFile uploads the file at path into the drive.
+// UploadFile uploads the file at path into the drive. With WithCheckpointDir
+// an interrupted upload of the same file to the same place continues where
+// it stopped.
 func (u *Uploader) UploadFile(ctx context.Context, path string, in FileInput, opts ...UploadOption) (*FileResult, error) {
 	if in.Name == "" {
 		in.Name = filepath.Base(path)
@@ -103,13 +108,7 @@ func (u *Uploader) UploadFile(ctx context.Context, path string, in FileInput, op
 	if err != nil {
 		return nil, err
 	}
-	src, err := openFileSource(path, in.Size)
-	if err != nil {
-		return nil, err
-	}
-	defer src.close()
-	res, err := u.run(ctx, src, in.MD5, t, opts)
-	return driveResult(res, err)
+	return driveResult(u.uploadPath(ctx, path, in.Size, in.MD5, t, opts))
 }
 
 // Upload uploads everything r yields into the drive; in.Name is required.
@@ -125,7 +124,8 @@ func (u *Uploader) Upload(ctx context.Context, r io.Reader, in FileInput, opts .
 	return driveResult(res, err)
 }
 
-// UploadImageFile uploads the file at path into the image bed.
+// UploadImageFile uploads the file at path into the image bed. Resume works
+// as for [Uploader.UploadFile].
 func (u *Uploader) UploadImageFile(ctx context.Context, path string, in ImageInput, opts ...UploadOption) (*ImageResult, error) {
 	if in.Name == "" {
 		in.Name = filepath.Base(path)
@@ -134,13 +134,29 @@ func (u *Uploader) UploadImageFile(ctx context.Context, path string, in ImageInp
 	if err != nil {
 		return nil, err
 	}
-	src, err := openFileSource(path, in.Size)
+	return imageResult(u.uploadPath(ctx, path, in.Size, in.MD5, t, opts))
+}
+
+// uploadPath uploads a file by path, through a checkpoint when configured.
+func (u *Uploader) uploadPath(ctx context.Context, path string, size int64, sum string, t target, opts []UploadOption) (*upload, error) {
+	cfg, err := u.config(opts)
+	if err != nil {
+		return nil, err
+	}
+	src, err := openFileSource(path, size)
 	if err != nil {
 		return nil, err
 	}
 	defer src.close()
-	res, err := u.run(ctx, src, in.MD5, t, opts)
-	return imageResult(res, err)
+	t = resolveTarget(cfg, t, src.size)
+	rep := newReporter(cfg.progress, t.name(), src.size)
+	if res, err := sha1First(ctx, t, src.size, rep); res != nil || err != nil {
+		return res, err
+	}
+	if cfg.checkpointDir != "" {
+		return u.runCheckpointed(ctx, cfg, src, sum, t, rep)
+	}
+	return u.runWith(ctx, cfg, src, sum, t, rep, nil)
 }
 
 // UploadImage uploads everything r yields into the image bed; in.Name is
@@ -267,11 +283,21 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 			if err != nil {
 				return nil, err
 			}
-			return u.runWith(ctx, cfg, src, sum, t)
+			t = resolveTarget(cfg, t, src.size)
+			rep := newReporter(cfg.progress, t.name(), src.size)
+			if res, err := sha1First(ctx, t, src.size, rep); res != nil || err != nil {
+				return res, err
+			}
+			return u.runWith(ctx, cfg, src, sum, t, rep, nil)
 		}
 	}
 	// A stream: spool it once while hashing; a given MD5 is checked, not trusted.
 	rep := newReporter(cfg.progress, t.name(), size)
+	if size > 0 {
+		if res, err := sha1First(ctx, t, size, rep); res != nil || err != nil {
+			return res, err
+		}
+	}
 	rep.phase(PhaseHashing, 0)
 	src, got, err := spool(ctx, r, cfg.tempDir, size, rep)
 	if err != nil {
@@ -281,7 +307,13 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 	if sum != "" && !equalFoldASCII(sum, got) {
 		return nil, invalidInput("MD5 given %s, the stream's content has %s", sum, got)
 	}
-	return u.upload(ctx, cfg, src, got, t, rep)
+	t = resolveTarget(cfg, t, src.size)
+	if size == 0 {
+		if res, err := sha1First(ctx, t, src.size, rep); res != nil || err != nil {
+			return res, err
+		}
+	}
+	return u.upload(ctx, cfg, src, got, t, rep, nil)
 }
 
 func seekableSource(ra io.ReaderAt, sk io.Seeker, want int64) (*source, error) {
@@ -367,17 +399,8 @@ func equalFoldASCII(a, b string) bool {
 	return true
 }
 
-// run uploads a file source: hashing unless sum is given, then the flow.
-func (u *Uploader) run(ctx context.Context, src *source, sum string, t target, opts []UploadOption) (*upload, error) {
-	cfg, err := u.config(opts)
-	if err != nil {
-		return nil, err
-	}
-	return u.runWith(ctx, cfg, src, sum, t)
-}
-
-func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, sum string, t target) (*upload, error) {
-	rep := newReporter(cfg.progress, t.name(), src.size)
+// runWith hashes src unless sum is given, then runs the flow.
+func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, rep *reporter, track tracker) (*upload, error) {
 	if sum != "" {
 		var err error
 		if sum, err = validMD5(sum); err != nil {
@@ -394,7 +417,7 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 			return nil, fmt.Errorf("pan123: hash %s: %w", t.name(), err)
 		}
 	}
-	return u.upload(ctx, cfg, src, sum, t, rep)
+	return u.upload(ctx, cfg, src, sum, t, rep, track)
 }
 
 // ctxReaderAt stops a hashing pass when ctx is done.
@@ -418,8 +441,10 @@ type session struct {
 }
 
 // upload is the flow after hashing: create, slices, complete.
-func (u *Uploader) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, rep *reporter) (*upload, error) {
-	res := &upload{name: t.name(), size: src.size, md5: sum}
+func (u *Uploader) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, rep *reporter, track tracker) (*upload, error) {
+	if st, ok := t.(*singleTarget); ok {
+		return st.upload(ctx, cfg, src, sum, rep)
+	}
 	c, err := t.create(ctx, sum, src.size)
 	if err != nil {
 		return nil, &UploadError{FileName: t.name(), Err: err}
@@ -428,33 +453,47 @@ func (u *Uploader) upload(ctx context.Context, cfg uploadConfig, src *source, su
 		if c.fileID == "" || c.fileID == "0" {
 			return nil, &UploadError{FileName: t.name(), Err: protocolError("create answered reuse=true without a file ID")}
 		}
-		res.fileID, res.reused = c.fileID, true
 		rep.slice(EventReused, 0, 0, nil)
 		rep.phase(PhaseDone, 0)
-		return res, nil
+		return &upload{fileID: c.fileID, name: t.name(), size: src.size, md5: sum, reused: true}, nil
 	}
 	if c.preuploadID == "" {
 		return nil, &UploadError{FileName: t.name(), Err: protocolError("create answered no preuploadID")}
 	}
 	sess := session{preuploadID: c.preuploadID, sliceSize: c.sliceSize, servers: c.servers}
-	job := &job{cfg: cfg, c: u.c, t: t, src: src, sess: sess, rep: rep}
-	id, err := job.finish(ctx)
+	if track != nil {
+		track.started(sess, sum)
+	}
+	j := &job{cfg: cfg, c: u.c, t: t, src: src, md5: sum, sess: sess, rep: rep, track: track}
+	return j.run(ctx)
+}
+
+// run drives the job to the end and packs the result.
+func (j *job) run(ctx context.Context) (*upload, error) {
+	id, err := j.finish(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res.fileID = id
-	return res, nil
+	return &upload{fileID: id, name: j.t.name(), size: j.src.size, md5: j.md5}, nil
 }
 
 // job is one upload session being driven to completion.
 type job struct {
-	cfg  uploadConfig
-	c    *Client
-	t    target
-	src  *source
-	sess session
-	rep  *reporter
-	skip map[int]bool // slices already on the platform (resume)
+	cfg   uploadConfig
+	c     *Client
+	t     target
+	src   *source
+	md5   string
+	sess  session
+	rep   *reporter
+	skip  map[int]bool // slices verified on the platform (resume)
+	track tracker      // checkpoint; nil without WithCheckpointDir
+}
+
+// tracker records an upload's progress so that it can be resumed.
+type tracker interface {
+	started(s session, md5 string) // create answered with a session
+	sliceDone(no int)              // the platform accepted slice no
 }
 
 // finish sends the slices not skipped and completes the session. Errors come
@@ -495,8 +534,13 @@ func (j *job) skippedBytes(plan []slicePlan) int64 {
 }
 
 // fail wraps err with the session; errors.Is(err, ctx.Err()) still holds.
+// File sources keep what ResumeFile and ResumeImage need.
 func (j *job) fail(sliceNo int, err error) error {
-	return &UploadError{FileName: j.t.name(), PreuploadID: j.sess.preuploadID, SliceNo: sliceNo, Err: err}
+	ue := &UploadError{FileName: j.t.name(), PreuploadID: j.sess.preuploadID, SliceNo: sliceNo, Err: err}
+	if j.src.path != "" && j.sess.preuploadID != "" {
+		ue.resume = &resumeState{path: j.src.path, size: j.src.size, mtime: j.src.mtime, md5: j.md5, t: j.t, sess: j.sess}
+	}
+	return ue
 }
 
 // sliceError marks which slice failed.
@@ -536,8 +580,11 @@ var errStalled = errors.New("slice transfer stalled")
 func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 	pol := j.cfg.sliceRetry
 	for attempt := 1; ; attempt++ {
-		sent, err := j.sendOnce(ctx, s)
+		sent, err := j.sendOnce(ctx, s, attempt)
 		if err == nil {
+			if j.track != nil {
+				j.track.sliceDone(s.No)
+			}
 			j.rep.slice(EventSliceDone, s.No, 0, nil)
 			return nil
 		}
@@ -562,27 +609,31 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 	}
 }
 
-// sliceRetryable adds the data plane's own case to retryable: 403 from a
-// presigned URL means its signature expired, and a fresh URL fixes it.
+// sliceRetryable adds the data plane's own cases to retryable: 403 from a
+// presigned URL means its signature expired, and a fresh URL fixes it; 401
+// from a V2 upload server dropped the token, and a fresh token fixes it.
 func sliceRetryable(ctx context.Context, err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Method == "PUT" && ae.HTTPStatus == 403 {
+		return true
+	}
+	if errors.As(err, &ae) && ae.Method == "POST" && errors.Is(err, ErrUnauthorized) {
 		return true
 	}
 	return errors.Is(err, errStalled) || retryable(ctx, err)
 }
 
 // sendOnce makes one attempt at a slice and reports how many bytes left.
-func (j *job) sendOnce(ctx context.Context, s slicePlan) (int64, error) {
+func (j *job) sendOnce(ctx context.Context, s slicePlan, attempt int) (int64, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stall := time.AfterFunc(j.cfg.stallTimeout, func() { cancel(errStalled) })
 	defer stall.Stop()
-	body := &sliceBody{r: io.NewSectionReader(j.src.r, j.src.off+s.Off, s.Size), onRead: func(n int) {
+	body := &sliceBody{src: j.src.r, off: j.src.off + s.Off, r: io.NewSectionReader(j.src.r, j.src.off+s.Off, s.Size), onRead: func(n int) {
 		stall.Reset(j.cfg.stallTimeout)
 		j.rep.add(int64(n))
 	}}
-	err := j.t.sendSlice(actx, j.sess, s, body)
+	err := j.t.sendSlice(actx, j.sess, s, attempt, body)
 	if err != nil && context.Cause(actx) == errStalled && ctx.Err() == nil {
 		err = fmt.Errorf("%w after %v: %w", errStalled, j.cfg.stallTimeout, err)
 	}
@@ -659,8 +710,9 @@ type created struct {
 // target is one destination family: how to create, send a slice, complete.
 type target interface {
 	name() string
+	dest() string // family, parent and name: what a checkpoint is keyed on
 	create(ctx context.Context, md5 string, size int64) (created, error)
-	sendSlice(ctx context.Context, s session, p slicePlan, body io.Reader) error
+	sendSlice(ctx context.Context, s session, p slicePlan, attempt int, body io.Reader) error // attempt is 1-based
 	listParts(ctx context.Context, s session) ([]UploadPart, error)
 	complete(ctx context.Context, s session) (completion, error)
 	asyncResult(ctx context.Context, s session) (completion, error)
@@ -685,6 +737,10 @@ type driveTarget struct {
 
 func (t *driveTarget) name() string { return t.in.Name }
 
+func (t *driveTarget) dest() string {
+	return fmt.Sprintf("drive/%d/%s/dup%d/dir%v", t.in.ParentFileID, t.in.Name, t.in.Duplicate, t.in.ContainDir)
+}
+
 func (t *driveTarget) create(ctx context.Context, sum string, size int64) (created, error) {
 	r, err := t.c.CreateFile(ctx, &CreateFileRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
 		Etag: sum, Size: size, Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir})
@@ -695,7 +751,7 @@ func (t *driveTarget) create(ctx context.Context, sum string, size int64) (creat
 		sliceSize: r.SliceSize, servers: r.Servers}, nil
 }
 
-func (t *driveTarget) sendSlice(ctx context.Context, s session, p slicePlan, body io.Reader) error {
+func (t *driveTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ int, body io.Reader) error {
 	return putV1(ctx, t.c, pathGetUploadURL, s, p, body)
 }
 
@@ -704,18 +760,18 @@ func (t *driveTarget) listParts(ctx context.Context, s session) ([]UploadPart, e
 }
 
 func (t *driveTarget) complete(ctx context.Context, s session) (completion, error) {
-	return t.c.driveComplete(ctx, pathComplete, s.preuploadID)
+	return t.c.driveComplete(ctx, pathComplete, s.preuploadID, true)
 }
 
 func (t *driveTarget) asyncResult(ctx context.Context, s session) (completion, error) {
-	return t.c.driveComplete(ctx, pathAsyncResult, s.preuploadID)
+	return t.c.driveComplete(ctx, pathAsyncResult, s.preuploadID, true)
 }
 
 // driveComplete is upload_complete or upload_async_result for the poller:
 // code 20103 comes back at once, as the poller keeps its own schedule.
-func (c *Client) driveComplete(ctx context.Context, path, preuploadID string) (completion, error) {
+func (c *Client) driveComplete(ctx context.Context, path, preuploadID string, verifyingIsFinal bool) (completion, error) {
 	var d completeData
-	err := c.do(ctx, &call{path: path, body: preuploadBody(preuploadID), out: &d, replay: true, verifyingIsFinal: true})
+	err := c.do(ctx, &call{path: path, body: preuploadBody(preuploadID), out: &d, replay: true, verifyingIsFinal: verifyingIsFinal})
 	return completion{async: d.Async, completed: d.Completed, fileID: strconv.FormatInt(int64(d.FileID), 10)}, err
 }
 
@@ -726,6 +782,8 @@ type imageTarget struct {
 
 func (t *imageTarget) name() string { return t.in.Name }
 
+func (t *imageTarget) dest() string { return "image/" + t.in.ParentID + "/" + t.in.Name }
+
 func (t *imageTarget) create(ctx context.Context, sum string, size int64) (created, error) {
 	r, err := t.c.CreateImage(ctx, &CreateImageRequest{ParentFileID: t.in.ParentID, Filename: t.in.Name, Etag: sum, Size: size})
 	if err != nil {
@@ -734,7 +792,7 @@ func (t *imageTarget) create(ctx context.Context, sum string, size int64) (creat
 	return created{reuse: r.Reuse, fileID: r.FileID, preuploadID: r.PreuploadID, sliceSize: r.SliceSize}, nil
 }
 
-func (t *imageTarget) sendSlice(ctx context.Context, s session, p slicePlan, body io.Reader) error {
+func (t *imageTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ int, body io.Reader) error {
 	return putV1(ctx, t.c, pathOSSGetUploadURL, s, p, body)
 }
 
@@ -756,9 +814,4 @@ func (t *imageTarget) asyncResult(ctx context.Context, s session) (completion, e
 		return completion{}, err
 	}
 	return completion{async: r.Async, completed: r.Completed, fileID: r.FileID}, nil
-}
-
-// resumeState is what Resume needs to continue a session.
-type resumeState struct {
-	mu sync.Mutex
 }

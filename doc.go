@@ -1,0 +1,74 @@
+// Package pan123 is a client SDK for the upload API of the 123pan (123云盘)
+// open platform: it puts files of any size, up to the platform's 10 GB cap,
+// into a user's drive or image bed (图床).
+//
+// # Quick start
+//
+//	c, err := pan123.New(clientID, clientSecret)
+//	if err != nil { ... }
+//	up := pan123.NewUploader(c, pan123.WithConcurrency(4))
+//	res, err := up.UploadFile(ctx, "/data/backup.tar", pan123.FileInput{ParentFileID: 0})
+//	// res.FileID, res.Reused (instant upload), res.MD5
+//
+// The image bed has its own calls with string IDs:
+//
+//	img, err := up.UploadImageFile(ctx, "cat.jpg", pan123.ImageInput{ParentID: ""})
+//
+// # The flow
+//
+// An upload validates its input before any request (name rules, size, a
+// regular file), reads the source once for its MD5 (skipped when FileInput.MD5
+// is given; a plain io.Reader is spooled to a temporary file during that
+// read), and calls create. If the platform already has the content, that is
+// the end: an instant upload, no bytes sent. Otherwise slices of exactly the
+// platform's slice size are sent by up to WithConcurrency workers, each with a
+// presigned URL fetched right before its PUT, and the file is completed,
+// polling while the platform verifies it.
+//
+// # Authentication
+//
+// The client fetches an access token with the client ID and secret on first
+// use, caches it, and renews it a few minutes before its expiredAt. However
+// many goroutines need a new token, one request is made. A token the platform
+// refuses (code 401) is renewed once and the request replayed once; a refresh
+// that fails is an error, never a loop. The platform allows only 3 live
+// tokens per client ID: share one Client in a process, and a [TokenStore]
+// across processes. A token obtained elsewhere can be given with
+// [WithAccessToken].
+//
+// # Errors
+//
+// Platform failures are [*APIError] values (the platform reports most of them
+// with HTTP 200 and a code in the body). Use errors.Is with [ErrUnauthorized],
+// [ErrRateLimited], [ErrVerifying], [ErrNotFound], and [ErrInvalidInput] for
+// input refused before any request. A failed upload is an [*UploadError]
+// naming the upload session and the failed slice.
+//
+// # Retries and rate limits
+//
+// API calls are retried on 429, 5xx, code 20103 and network errors, with
+// exponential backoff and full jitter ([WithRetry]); business errors are not.
+// create is not replayed after an ambiguous failure when it could duplicate a
+// file (an instant upload with KeepBoth); upload_complete is keyed by the
+// session and is replayed. Requests are paced per endpoint on the client side
+// with the platform's published rates ([DefaultRateLimits]). A failed slice is
+// sent again with a fresh URL and a fresh reader ([WithSliceRetry]); a slice
+// that moves no byte for [WithStallTimeout] is cut and retried.
+//
+// # Concurrency and memory
+//
+// [Client] and [Uploader] are safe for concurrent use. Slices of a file are
+// streamed from the file with io.SectionReader: memory does not grow with the
+// file size or the slice size. No goroutine outlives the call that started it;
+// cancelling the context stops an upload promptly and removes temporary files.
+//
+// # Logging
+//
+// [WithLogger] takes a *slog.Logger; by default nothing is logged. Records
+// never contain the client secret, access tokens or presigned URL queries.
+//
+// # Testing
+//
+// Package pan123test is an in-process fake of the platform with fault knobs,
+// for testing code that uses this SDK without network access or credentials.
+package pan123

@@ -1,0 +1,359 @@
+package pan123
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The V2 protocol of the drive (api.md §4): create answers upload servers,
+// slices are posted there as multipart/form-data with their MD5, and
+// upload_complete is called again until the platform has the file. Small
+// files can go in one request (single-step upload), and a file whose SHA-1
+// the platform knows needs no bytes at all (sha1_reuse).
+
+// MaxSingleUploadSize is the platform's cap for single-step upload: 1 GB.
+const MaxSingleUploadSize int64 = 1 << 30
+
+// AutoSingleThreshold is the largest file that Auto sends with single-step
+// upload. Up to one V2 slice (16 MiB in every answer seen), a file travels in
+// one request either way, and single-step saves create and complete calls;
+// above it, V2 slices can be retried one by one and sent in parallel.
+const AutoSingleThreshold int64 = 16 << 20
+
+// CreateFileV2 starts a V2 drive upload (POST /upload/v2/file/create); the
+// answer's Servers are the hosts to post slices to. Replays as [Client.CreateFile].
+func (c *Client) CreateFileV2(ctx context.Context, req *CreateFileRequest) (*CreateFileResponse, error) {
+	return c.createFile(ctx, pathV2Create, req)
+}
+
+// UploadDomains returns the upload hosts for single-step uploads
+// (GET /upload/v2/file/domain; its data is a bare array).
+func (c *Client) UploadDomains(ctx context.Context) ([]string, error) {
+	var hosts []string
+	if err := c.do(ctx, &call{method: http.MethodGet, path: pathV2Domain, out: &hosts, replay: true}); err != nil {
+		return nil, err
+	}
+	if len(hosts) == 0 {
+		return nil, protocolError("domain answered no upload host")
+	}
+	return hosts, nil
+}
+
+// uploadHost checks an upload host given by the platform.
+func uploadHost(h string) error {
+	u, err := url.Parse(h)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return protocolError("upload host %q is not an absolute http(s) URL", h)
+	}
+	return nil
+}
+
+// UploadSliceV2 posts one slice to an upload server
+// ({server}/upload/v2/file/slice) as multipart/form-data with the fields
+// preuploadID, sliceNo, sliceMD5 and slice. The slice is streamed from body
+// with a known Content-Length, never buffered. It makes one attempt; a 401
+// drops the token so that the next attempt gets a fresh one.
+func (c *Client) UploadSliceV2(ctx context.Context, server, preuploadID string, sliceNo int, sliceMD5 string, body io.Reader, size int64) error {
+	if err := uploadHost(server); err != nil {
+		return err
+	}
+	fields := [][2]string{{"preuploadID", preuploadID}, {"sliceNo", strconv.Itoa(sliceNo)}, {"sliceMD5", sliceMD5}}
+	return c.postForm(ctx, server, pathV2Slice, fields, "slice", fmt.Sprintf("slice%d", sliceNo), body, size, nil)
+}
+
+// CompleteUploadV2 asks the platform to finish a V2 upload. While it verifies
+// the answer is Completed=false (or code 20103, ErrVerifying): call again
+// after a second. Keyed by the session, so it is replayed after ambiguous failures.
+func (c *Client) CompleteUploadV2(ctx context.Context, preuploadID string) (*CompleteResult, error) {
+	r, err := c.driveComplete(ctx, pathV2Complete, preuploadID, false)
+	if err != nil {
+		return nil, err
+	}
+	return &CompleteResult{Completed: r.completed, FileID: mustInt(r.fileID)}, nil
+}
+
+// SingleUploadRequest describes a single-step upload (≤ 1 GB).
+type SingleUploadRequest struct {
+	ParentFileID int64
+	Filename     string
+	Etag         string // whole-file MD5, lowercase hex
+	Size         int64
+	Duplicate    Duplicate
+	ContainDir   bool
+}
+
+// SingleUploadResult is the answer of a single-step upload.
+type SingleUploadResult struct {
+	FileID    int64
+	Completed bool
+}
+
+// SingleUpload sends a whole file of req.Size bytes from body in one
+// multipart request to an upload host (see [Client.UploadDomains]). It makes
+// one attempt: body cannot be replayed.
+func (c *Client) SingleUpload(ctx context.Context, server string, req *SingleUploadRequest, body io.Reader) (*SingleUploadResult, error) {
+	if err := uploadHost(server); err != nil {
+		return nil, err
+	}
+	if req == nil || req.Size <= 0 || req.Size > MaxSingleUploadSize {
+		return nil, invalidInput("single-step upload needs 0 < size <= %d", MaxSingleUploadSize)
+	}
+	fields := [][2]string{{"parentFileID", strconv.FormatInt(req.ParentFileID, 10)}, {"filename", req.Filename},
+		{"etag", req.Etag}, {"size", strconv.FormatInt(req.Size, 10)}}
+	if req.Duplicate != DuplicateUnset {
+		fields = append(fields, [2]string{"duplicate", strconv.Itoa(int(req.Duplicate))})
+	}
+	if req.ContainDir {
+		fields = append(fields, [2]string{"containDir", "true"})
+	}
+	var d completeData
+	if err := c.postForm(ctx, server, pathV2Single, fields, "file", req.Filename, body, req.Size, &d); err != nil {
+		return nil, err
+	}
+	return &SingleUploadResult{FileID: int64(d.FileID), Completed: d.Completed}, nil
+}
+
+// SHA1ReuseRequest asks for an instant upload by SHA-1 (POST /upload/v2/file/sha1_reuse).
+type SHA1ReuseRequest struct {
+	ParentFileID int64     `json:"parentFileID"`
+	Filename     string    `json:"filename"`
+	SHA1         string    `json:"sha1"` // lowercase hex
+	Size         int64     `json:"size"`
+	Duplicate    Duplicate `json:"duplicate,omitempty"`
+}
+
+// SHA1Reuse tries an instant upload by SHA-1 and size. Reuse false means
+// the platform does not have the content: upload it normally.
+func (c *Client) SHA1Reuse(ctx context.Context, req *SHA1ReuseRequest) (fileID int64, reuse bool, err error) {
+	if req == nil {
+		return 0, false, invalidInput("nil SHA1ReuseRequest")
+	}
+	var d struct {
+		FileID flexInt `json:"fileID"`
+		Reuse  bool    `json:"reuse"`
+	}
+	err = c.do(ctx, &call{path: pathV2SHA1Reuse, body: req, out: &d, replay: req.Duplicate != KeepBoth})
+	return int64(d.FileID), d.Reuse, err
+}
+
+// postForm streams a multipart/form-data POST: the text fields, then one
+// file part read from body, with an exact Content-Length (the head and tail
+// are small buffers; the file part is never copied). Auth and Platform are
+// sent as on every API call; the answer is the usual envelope.
+func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]string, fileField, fileName string, body io.Reader, size int64, out any) error {
+	var head bytes.Buffer
+	mw := multipart.NewWriter(&head)
+	for _, f := range fields {
+		if err := mw.WriteField(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, fileField, escapeQuotes(fileName)))
+	h.Set("Content-Type", "application/octet-stream")
+	if _, err := mw.CreatePart(h); err != nil {
+		return err
+	}
+	headLen := head.Len()
+	if err := mw.Close(); err != nil {
+		return err
+	}
+	tail := append([]byte(nil), head.Bytes()[headLen:]...)
+	head.Truncate(headLen)
+	tail = append([]byte("\r\n"), bytes.TrimPrefix(tail, []byte("\r\n"))...)
+
+	token, err := c.tokens.token(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.limits.wait(ctx, path); err != nil {
+		return err
+	}
+	target := strings.TrimRight(host, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, io.MultiReader(&head, body, bytes.NewReader(tail)))
+	if err != nil {
+		return err
+	}
+	req.ContentLength = int64(headLen) + size + int64(len(tail))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Platform", "open_platform")
+	req.Header.Set("User-Agent", c.ua)
+	resp, err := c.data.Do(req)
+	if err != nil {
+		return fmt.Errorf("post %s: %w", path, redact(err))
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody))
+	if err != nil {
+		return fmt.Errorf("post %s: read answer: %w", path, err)
+	}
+	err = decodeEnvelope(http.MethodPost, path, resp.StatusCode, resp.Header, b, out, c.now())
+	if errors.Is(err, ErrUnauthorized) {
+		c.tokens.invalidate(token)
+	}
+	return err
+}
+
+func escapeQuotes(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "", "\n", "").Replace(s)
+}
+
+func mustInt(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
+
+// v2Target is the drive over V2: slices round-robin over the upload
+// servers, each retry moving to the next server (failover).
+type v2Target struct{ driveTarget }
+
+func (t *v2Target) create(ctx context.Context, sum string, size int64) (created, error) {
+	r, err := t.c.CreateFileV2(ctx, &CreateFileRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
+		Etag: sum, Size: size, Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir})
+	if err != nil {
+		return created{}, err
+	}
+	servers := r.Servers
+	if !r.Reuse && len(servers) == 0 {
+		// Some answers carry no servers; the domain endpoint has them.
+		if servers, err = t.c.UploadDomains(ctx); err != nil {
+			return created{}, err
+		}
+	}
+	return created{reuse: r.Reuse, fileID: strconv.FormatInt(r.FileID, 10), preuploadID: r.PreuploadID,
+		sliceSize: r.SliceSize, servers: servers}, nil
+}
+
+func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attempt int, body io.Reader) error {
+	if len(s.servers) == 0 {
+		return protocolError("no upload server for V2 slices")
+	}
+	sb, ok := body.(*sliceBody)
+	if !ok {
+		return errors.New("v2: unexpected slice body")
+	}
+	// The slice MD5 goes before the bytes in the form, so it is computed
+	// first from the same section (a second read of the slice, served by the
+	// page cache), rather than holding slices in memory.
+	sum, err := md5Of(sb.src, sb.off, p.Size, nil)
+	if err != nil {
+		return err
+	}
+	server := s.servers[(p.No-1+attempt-1)%len(s.servers)]
+	return t.c.UploadSliceV2(ctx, server, s.preuploadID, p.No, sum, body, p.Size)
+}
+
+func (t *v2Target) listParts(context.Context, session) ([]UploadPart, error) {
+	return nil, errors.Join(errSessionGone, errors.New("V2 has no list of uploaded slices"))
+}
+
+func (t *v2Target) complete(ctx context.Context, s session) (completion, error) {
+	return t.c.driveComplete(ctx, pathV2Complete, s.preuploadID, true)
+}
+
+// asyncResult: V2 has no separate endpoint; complete is called again.
+func (t *v2Target) asyncResult(ctx context.Context, s session) (completion, error) {
+	return t.complete(ctx, s)
+}
+
+// resolveTarget picks the drive's protocol for a file of size bytes.
+func resolveTarget(cfg uploadConfig, t target, size int64) target {
+	dt, ok := t.(*driveTarget)
+	if !ok {
+		return t // the image bed has only V1
+	}
+	switch {
+	case cfg.protocol == V2:
+		return &v2Target{*dt}
+	case cfg.protocol == Auto && size <= AutoSingleThreshold:
+		return &singleTarget{v2Target{*dt}}
+	case cfg.protocol == Auto:
+		return &v2Target{*dt}
+	}
+	return t
+}
+
+// sha1First tries an instant upload by SHA-1 when the caller gave one. A
+// nil result and nil error mean "not known: upload normally".
+func sha1First(ctx context.Context, t target, size int64, rep *reporter) (*upload, error) {
+	var in FileInput
+	switch dt := t.(type) {
+	case *driveTarget:
+		in = dt.in
+	case *v2Target:
+		in = dt.in
+	case *singleTarget:
+		in = dt.in
+	default:
+		return nil, nil
+	}
+	if in.SHA1 == "" {
+		return nil, nil
+	}
+	c := t.(interface{ client() *Client }).client()
+	id, reuse, err := c.SHA1Reuse(ctx, &SHA1ReuseRequest{ParentFileID: in.ParentFileID, Filename: in.Name,
+		SHA1: strings.ToLower(in.SHA1), Size: size, Duplicate: in.Duplicate})
+	if err != nil {
+		return nil, &UploadError{FileName: in.Name, Err: err}
+	}
+	if !reuse {
+		return nil, nil
+	}
+	if id <= 0 {
+		return nil, &UploadError{FileName: in.Name, Err: protocolError("sha1_reuse answered reuse=true without a file ID")}
+	}
+	rep.slice(EventReused, 0, 0, nil)
+	rep.phase(PhaseDone, 0)
+	return &upload{fileID: strconv.FormatInt(id, 10), name: in.Name, size: size, reused: true}, nil
+}
+
+func (t *driveTarget) client() *Client { return t.c }
+
+// singleTarget sends a small drive file in one request (single-step upload).
+type singleTarget struct{ v2Target }
+
+// transientSingleMessage marks the one code-1 answer of single/create that
+// is worth another try: the instant-upload queue is busy (api.md §4.4).
+const transientSingleMessage = "削峰"
+
+func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, rep *reporter) (*upload, error) {
+	hosts, err := t.c.UploadDomains(ctx)
+	if err != nil {
+		return nil, &UploadError{FileName: t.in.Name, Err: err}
+	}
+	rep.phase(PhaseUploading, 1)
+	pol := cfg.sliceRetry
+	req := &SingleUploadRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name, Etag: sum, Size: src.size,
+		Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir}
+	for attempt := 1; ; attempt++ {
+		body := &sliceBody{src: src.r, off: src.off, r: io.NewSectionReader(src.r, src.off, src.size), onRead: func(n int) { rep.add(int64(n)) }}
+		r, err := t.c.SingleUpload(ctx, hosts[(attempt-1)%len(hosts)], req, body)
+		if err == nil && r.Completed && r.FileID > 0 {
+			rep.phase(PhaseDone, 1)
+			return &upload{fileID: strconv.FormatInt(r.FileID, 10), name: t.in.Name, size: src.size, md5: sum}, nil
+		}
+		if err == nil {
+			err = protocolError("single-step upload answered completed=%v, fileID=%d", r.Completed, r.FileID)
+		}
+		var ae *APIError
+		queued := errors.As(err, &ae) && ae.Code == 1 && strings.Contains(ae.Message, transientSingleMessage)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if attempt >= pol.maxAttempts || !(queued || sliceRetryable(ctx, err)) {
+			return nil, &UploadError{FileName: t.in.Name, Err: err}
+		}
+		rep.slice(EventSliceRetry, 1, -body.sent, err)
+		if err := sleepCtx(ctx, pol.delay(attempt, time.Second)); err != nil {
+			return nil, err
+		}
+	}
+}
