@@ -133,6 +133,9 @@ func newTransport() *http.Transport {
 
 // fetchToken calls access_token. It goes through do without auth, so a 401
 // here is an error, never another refresh (the recursion of OpenList #1854).
+// It is replayed after ambiguous failures: a lost answer may have minted a
+// token that is never used (it counts toward the 3-token limit until it
+// expires), but failing every request on one gateway error would be worse.
 func (c *Client) fetchToken(ctx context.Context, clientID, clientSecret string) (Token, error) {
 	var data struct {
 		AccessToken string `json:"accessToken"`
@@ -207,6 +210,11 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 			c.log.DebugContext(ctx, "pan123: token refused, refreshing once", "path", cl.path)
 			attempt--
 			continue
+		}
+		if token == "" && !cl.noAuth {
+			// No token could be had: access_token went through this loop
+			// already; retrying here would multiply its attempts.
+			return err
 		}
 		if !retryable(ctx, err) || attempt >= c.retry.maxAttempts ||
 			(cl.verifyingIsFinal && errors.Is(err, ErrVerifying)) ||

@@ -117,7 +117,7 @@ func (c *Client) ListUploadParts(ctx context.Context, preuploadID string) ([]Upl
 
 func (c *Client) listUploadParts(ctx context.Context, path, preuploadID string) ([]UploadPart, error) {
 	var d uploadPartsData
-	if err := c.do(ctx, &call{path: path, body: preuploadBody(preuploadID), out: &d, replay: true}); err != nil {
+	if err := c.sessionCall(ctx, path, preuploadID, &d, false); err != nil {
 		return nil, err
 	}
 	parts := make([]UploadPart, 0, len(d.Parts))
@@ -146,7 +146,7 @@ type completeData struct {
 // it is retried after ambiguous failures.
 func (c *Client) CompleteUpload(ctx context.Context, preuploadID string) (*CompleteResult, error) {
 	var d completeData
-	if err := c.do(ctx, &call{path: pathComplete, body: preuploadBody(preuploadID), out: &d, replay: true}); err != nil {
+	if err := c.sessionCall(ctx, pathComplete, preuploadID, &d, false); err != nil {
 		return nil, err
 	}
 	return &CompleteResult{Async: d.Async, Completed: d.Completed, FileID: int64(d.FileID)}, nil
@@ -161,7 +161,7 @@ type AsyncResult struct {
 // UploadAsyncResult asks whether an async completion has finished.
 func (c *Client) UploadAsyncResult(ctx context.Context, preuploadID string) (*AsyncResult, error) {
 	var d completeData
-	if err := c.do(ctx, &call{path: pathAsyncResult, body: preuploadBody(preuploadID), out: &d, replay: true}); err != nil {
+	if err := c.sessionCall(ctx, pathAsyncResult, preuploadID, &d, false); err != nil {
 		return nil, err
 	}
 	return &AsyncResult{Completed: d.Completed, FileID: int64(d.FileID)}, nil
@@ -187,3 +187,11 @@ func (c *Client) Mkdir(ctx context.Context, parentID int64, name string) (int64,
 }
 
 func preuploadBody(id string) map[string]string { return map[string]string{"preuploadID": id} }
+
+// sessionCall refuses an empty session ID before any request.
+func (c *Client) sessionCall(ctx context.Context, path, preuploadID string, out any, verifyingIsFinal bool) error {
+	if preuploadID == "" {
+		return invalidInput("empty preuploadID")
+	}
+	return c.do(ctx, &call{path: path, body: preuploadBody(preuploadID), out: out, replay: true, verifyingIsFinal: verifyingIsFinal})
+}

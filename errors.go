@@ -133,6 +133,11 @@ func retryable(ctx context.Context, err error) bool {
 	if err == nil || ctx.Err() != nil {
 		return false
 	}
+	// Before the *APIError check: an answer whose data cannot be read is
+	// wrapped in ErrProtocol around an *APIError with HTTP 200.
+	if errors.Is(err, ErrProtocol) || errors.Is(err, ErrInvalidInput) {
+		return false
+	}
 	var ae *APIError
 	if errors.As(err, &ae) {
 		if ae.Code != 0 {
@@ -141,9 +146,6 @@ func retryable(ctx context.Context, err error) bool {
 		// No envelope: judge by status. 2xx here means a body we could not
 		// read as an envelope (truncated or garbled), which is transient too.
 		return ae.HTTPStatus == 429 || ae.HTTPStatus >= 500 || ae.HTTPStatus/100 == 2 || ae.HTTPStatus == 408
-	}
-	if errors.Is(err, ErrProtocol) || errors.Is(err, ErrInvalidInput) {
-		return false
 	}
 	return isTransportError(err)
 }

@@ -84,8 +84,7 @@ func (c *Client) ImageUploadAsyncResult(ctx context.Context, preuploadID string)
 
 func (c *Client) completeImage(ctx context.Context, path, preuploadID string, verifyingIsFinal bool) (*ImageCompleteResult, error) {
 	var d imageCompleteData
-	err := c.do(ctx, &call{path: path, body: preuploadBody(preuploadID), out: &d, replay: true, verifyingIsFinal: verifyingIsFinal})
-	if err != nil {
+	if err := c.sessionCall(ctx, path, preuploadID, &d, verifyingIsFinal); err != nil {
 		return nil, err
 	}
 	return &ImageCompleteResult{Async: d.Async, Completed: d.Completed, FileID: string(d.FileID)}, nil

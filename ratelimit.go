@@ -56,7 +56,15 @@ func newLimiters(perSecond map[string]float64) limiters {
 // wait blocks until path may be called, or ctx is done.
 func (l limiters) wait(ctx context.Context, path string) error {
 	if lim := l[path]; lim != nil {
-		return lim.Wait(ctx)
+		if err := lim.Wait(ctx); err != nil {
+			// Wait fails at once, with an error of its own, when the delay
+			// would outlast ctx's deadline: wait for it like any other wait,
+			// so callers get ctx.Err().
+			if ctx.Err() == nil {
+				<-ctx.Done()
+			}
+			return ctx.Err()
+		}
 	}
 	return nil
 }

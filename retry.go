@@ -19,10 +19,8 @@ type retryPolicy struct {
 // hint is the platform's Retry-After, if any; it wins when larger, up to cap.
 func (p retryPolicy) delay(n int, hint time.Duration) time.Duration {
 	ceiling := p.cap
-	if shift := n - 1; shift < 30 {
-		if c := p.base << shift; c > 0 && c < p.cap {
-			ceiling = c
-		}
+	if shift := n - 1; shift < 62 && p.base <= p.cap>>shift {
+		ceiling = p.base << shift // no overflow: base·2^shift <= cap
 	}
 	d := time.Duration(rand.Int64N(int64(ceiling) + 1))
 	if hint > d {

@@ -246,7 +246,7 @@ func openFileSource(path string, wantSize int64) (*source, error) {
 		err = validSize(st.Size())
 	}
 	if err == nil && wantSize != 0 && wantSize != st.Size() {
-		err = fmt.Errorf("Size says %d bytes, the file has %d", wantSize, st.Size())
+		err = fmt.Errorf("FileInput.Size is %d bytes, the file has %d", wantSize, st.Size())
 	}
 	if err != nil {
 		f.Close()
@@ -333,7 +333,7 @@ func seekableSource(ra io.ReaderAt, sk io.Seeker, want int64) (*source, error) {
 		return nil, err
 	}
 	if want != 0 && want != size {
-		return nil, invalidInput("Size says %d bytes, the reader has %d", want, size)
+		return nil, invalidInput("FileInput.Size is %d bytes, the reader has %d", want, size)
 	}
 	return &source{r: ra, off: cur, size: size, close: func() {}}, nil
 }
@@ -354,7 +354,7 @@ func spool(ctx context.Context, r io.Reader, dir string, want int64, rep *report
 		err = validSize(n)
 	}
 	if err == nil && want != 0 && n != want {
-		err = invalidInput("Size says %d bytes, the reader gave %d", want, n)
+		err = invalidInput("FileInput.Size is %d bytes, the reader gave %d", want, n)
 	}
 	if err != nil {
 		remove()
@@ -771,7 +771,7 @@ func (t *driveTarget) asyncResult(ctx context.Context, s session) (completion, e
 // code 20103 comes back at once, as the poller keeps its own schedule.
 func (c *Client) driveComplete(ctx context.Context, path, preuploadID string, verifyingIsFinal bool) (completion, error) {
 	var d completeData
-	err := c.do(ctx, &call{path: path, body: preuploadBody(preuploadID), out: &d, replay: true, verifyingIsFinal: verifyingIsFinal})
+	err := c.sessionCall(ctx, path, preuploadID, &d, verifyingIsFinal)
 	return completion{async: d.Async, completed: d.Completed, fileID: strconv.FormatInt(int64(d.FileID), 10)}, err
 }
 

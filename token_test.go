@@ -1,0 +1,494 @@
+package pan123
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// memStore is an in-memory TokenStore that counts its calls.
+type memStore struct {
+	mu          sync.Mutex
+	tok         Token
+	loads       int
+	saves       int
+	loadErr     error
+	saveErr     error
+	savedTokens []string
+}
+
+func (m *memStore) Load(context.Context) (Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.loads++
+	return m.tok, m.loadErr
+}
+
+func (m *memStore) Save(_ context.Context, t Token) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.saves++
+	m.savedTokens = append(m.savedTokens, t.AccessToken)
+	if m.saveErr != nil {
+		return m.saveErr
+	}
+	m.tok = t
+	return nil
+}
+
+func (m *memStore) get() Token {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tok
+}
+
+func bearer(r seenRequest) string {
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
+
+func TestTokenCached(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	c := newTestClient(t, p)
+	for range 20 {
+		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, p.count(pathAccessToken))
+	reqs := p.requests(pathGetUploadURL)
+	require.Len(t, reqs, 20)
+	for _, r := range reqs {
+		assert.Equal(t, bearer(reqs[0]), bearer(r))
+	}
+}
+
+// TestTokenExpiredAtOffset: expiredAt is read with its +08:00 offset.
+func TestTokenExpiredAtOffset(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	p.handle(pathAccessToken, okData(map[string]any{"accessToken": "tok-a", "expiredAt": "2030-01-01T08:00:00+08:00"}))
+	p.accept("tok-a")
+	c := newTestClient(t, p)
+	_, err := c.CompleteUpload(t.Context(), "pre")
+	require.NoError(t, err)
+	assert.True(t, c.tokens.cur.ExpiresAt.Equal(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)), "got %v", c.tokens.cur.ExpiresAt)
+}
+
+// TestTokenEarlyRefresh: a token is renewed once the clock is within the
+// refresh margin of its expiredAt, not before. The expiry is given in +08:00
+// while the clock is in UTC, so a parser ignoring the offset would fail.
+func TestTokenEarlyRefresh(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := newFakeClock(start)
+	p := newFakePlatform(t)
+	p.tokenTTL = time.Hour
+	p.clock = clk.Now
+	c := newTestClient(t, p, WithTokenRefreshMargin(5*time.Minute))
+	c.now = clk.Now
+
+	call := func() {
+		t.Helper()
+		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		require.NoError(t, err)
+	}
+	call()
+	require.Equal(t, 1, p.count(pathAccessToken))
+	_, off := c.tokens.cur.ExpiresAt.Zone()
+	assert.Equal(t, 8*3600, off, "expiredAt keeps the offset it was sent with")
+	assert.True(t, c.tokens.cur.ExpiresAt.Equal(start.Add(time.Hour)))
+
+	clk.Advance(54 * time.Minute) // 6 min before expiry: still fresh
+	call()
+	assert.Equal(t, 1, p.count(pathAccessToken))
+
+	clk.Advance(2 * time.Minute) // 4 min before expiry: within the margin
+	call()
+	assert.Equal(t, 2, p.count(pathAccessToken))
+
+	reqs := p.requests(pathGetUploadURL)
+	require.Len(t, reqs, 3)
+	assert.Equal(t, bearer(reqs[0]), bearer(reqs[1]))
+	assert.NotEqual(t, bearer(reqs[1]), bearer(reqs[2]), "the renewed token is sent")
+}
+
+// TestTokenShortLived: a token whose whole life is shorter than the margin
+// is used for half of it, not renewed on every call.
+func TestTokenShortLived(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	p := newFakePlatform(t)
+	p.tokenTTL = 2 * time.Minute
+	p.clock = clk.Now
+	c := newTestClient(t, p, WithTokenRefreshMargin(5*time.Minute))
+	c.now = clk.Now
+
+	for range 5 {
+		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, p.count(pathAccessToken))
+	clk.Advance(61 * time.Second)
+	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.count(pathAccessToken))
+}
+
+// TestTokenUnreadableExpiry: a token whose expiredAt cannot be parsed is used
+// until the platform refuses it.
+func TestTokenUnreadableExpiry(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock(time.Now())
+	p := newFakePlatform(t)
+	p.handle(pathAccessToken, func(w http.ResponseWriter, r *http.Request, n int) {
+		tok := []string{"", "tok-x1", "tok-x2"}[min(n, 2)]
+		p.accept(tok)
+		writeEnvelope(w, 0, "ok", map[string]any{"accessToken": tok, "expiredAt": "in 90 days"})
+	})
+	c := newTestClient(t, p)
+	c.now = clk.Now
+	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.True(t, c.tokens.cur.ExpiresAt.IsZero())
+	clk.Advance(365 * 24 * time.Hour)
+	_, err = c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.count(pathAccessToken))
+}
+
+// TestTokenSingleFlight: 100 goroutines finding the token expired cause
+// exactly one access_token call.
+func TestTokenSingleFlight(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	p := newFakePlatform(t)
+	p.tokenTTL = time.Hour
+	p.clock = clk.Now
+	c := newTestClient(t, p)
+	c.now = clk.Now
+
+	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	require.Equal(t, 1, p.count(pathAccessToken))
+	clk.Advance(2 * time.Hour) // expired
+
+	// Hold the renewal until every goroutine has started, so that they pile up on it.
+	var started sync.WaitGroup
+	started.Add(100)
+	release := make(chan struct{})
+	p.handle(pathAccessToken, func(w http.ResponseWriter, r *http.Request, n int) {
+		<-release
+		p.issueToken(w, mustBody(t, r))
+	})
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 100 {
+		wg.Go(func() {
+			started.Done()
+			_, err := c.GetUploadURL(t.Context(), "pre", 1)
+			errs <- err
+		})
+	}
+	started.Wait()
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 2, p.count(pathAccessToken), "one renewal for 100 callers")
+	assert.Equal(t, 101, p.count(pathGetUploadURL))
+}
+
+func mustBody(t *testing.T, r *http.Request) []byte {
+	t.Helper()
+	b, err := io.ReadAll(r.Body)
+	require.NoError(t, err)
+	return b
+}
+
+// TestToken401RefreshReplay: a call refused with 401 refreshes the token
+// once and is replayed once with the new token.
+func TestToken401RefreshReplay(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	c := newTestClient(t, p)
+	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+
+	p.revokeAll()
+	_, err = c.CompleteUpload(t.Context(), "pre")
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.count(pathAccessToken), "exactly one extra access_token call")
+	reqs := p.requests(pathComplete)
+	require.Len(t, reqs, 2)
+	assert.NotEqual(t, bearer(reqs[0]), bearer(reqs[1]), "the replay carries the new token")
+}
+
+// TestToken401Burst: many calls refused at once with the same token renew it once.
+func TestToken401Burst(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	c := newTestClient(t, p)
+	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	p.revokeAll()
+
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for range 50 {
+		wg.Go(func() {
+			if _, err := c.GetUploadURL(t.Context(), "pre", 1); err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Zero(t, failed.Load())
+	assert.Equal(t, 2, p.count(pathAccessToken), "one renewal for the whole burst")
+}
+
+// TestToken401NoLoopWhenRefreshFails: if access_token itself answers 401, the
+// error comes back at once; nothing loops.
+func TestToken401NoLoopWhenRefreshFails(t *testing.T) {
+	t.Parallel()
+	t.Run("first token", func(t *testing.T) {
+		t.Parallel()
+		p := newFakePlatform(t)
+		p.handle(pathAccessToken, withCode(401, "clientSecret invalid"))
+		c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
+		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		require.ErrorIs(t, err, ErrUnauthorized)
+		assert.Equal(t, 1, p.count(pathAccessToken))
+		assert.Equal(t, 1, p.total())
+	})
+	t.Run("renewal after 401", func(t *testing.T) {
+		t.Parallel()
+		p := newFakePlatform(t)
+		c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
+		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		require.NoError(t, err)
+		p.revokeAll()
+		p.handle(pathAccessToken, withCode(401, "tokens number has exceeded the limit"))
+
+		_, err = c.GetUploadURL(t.Context(), "pre", 1)
+		require.ErrorIs(t, err, ErrUnauthorized)
+		assert.Equal(t, 2, p.count(pathAccessToken))
+		assert.Equal(t, 2, p.count(pathGetUploadURL))
+		assert.Equal(t, 4, p.total())
+
+		// The next call tries once more, and again stops.
+		_, err = c.GetUploadURL(t.Context(), "pre", 1)
+		require.ErrorIs(t, err, ErrUnauthorized)
+		assert.Equal(t, 3, p.count(pathAccessToken))
+		assert.Equal(t, 5, p.total())
+	})
+}
+
+// TestTokenFetchFailureRetriedOnce: a failing access_token goes through the
+// retry policy once; the call that needed the token does not retry it again
+// (which would multiply the attempts: maxAttempts² requests).
+func TestTokenFetchFailureRetriedOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fail  handlerFunc
+		calls int
+	}{
+		{"http 503", withStatus(http.StatusServiceUnavailable, "down"), 3},
+		{"code 429", withCode(429, "请求太频繁"), 3},
+		{"reset", resetConn, 3},
+		{"no token in the answer", okData(map[string]any{"accessToken": ""}), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := newFakePlatform(t)
+			p.handle(pathAccessToken, tt.fail)
+			c := newTestClient(t, p, WithRetry(3, time.Millisecond, time.Millisecond))
+			_, err := c.GetUploadURL(t.Context(), "pre", 1)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "access token")
+			assert.Equal(t, tt.calls, p.count(pathAccessToken))
+			assert.Zero(t, p.count(pathGetUploadURL))
+		})
+	}
+}
+
+// TestAccessTokenWithoutCredentials: a refused WithAccessToken token is
+// ErrUnauthorized, without any access_token call.
+func TestAccessTokenWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	p.accept("given-token")
+	c, err := New("", "", WithBaseURL(p.URL), WithAccessToken("given-token"), WithoutRateLimits(),
+		WithRetry(3, time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+
+	_, err = c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, "given-token", bearer(p.requests(pathGetUploadURL)[0]))
+
+	p.revokeAll()
+	_, err = c.GetUploadURL(t.Context(), "pre", 1)
+	require.ErrorIs(t, err, ErrUnauthorized)
+	_, err = c.GetUploadURL(t.Context(), "pre", 1)
+	require.ErrorIs(t, err, ErrUnauthorized)
+	assert.Zero(t, p.count(pathAccessToken))
+	assert.Equal(t, 2, p.count(pathGetUploadURL), "a refused token is not sent again")
+}
+
+// TestTokenStoreShared: a second client of the same store reuses the first
+// client's token without calling access_token.
+func TestTokenStoreShared(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	store := &memStore{}
+	c1 := newTestClient(t, p, WithTokenStore(store))
+	_, err := c1.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	require.Equal(t, 1, p.count(pathAccessToken))
+	require.Equal(t, 1, store.saves)
+	saved := store.get()
+	require.NotEmpty(t, saved.AccessToken)
+	assert.False(t, saved.ExpiresAt.IsZero())
+
+	c2 := newTestClient(t, p, WithTokenStore(store))
+	_, err = c2.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.count(pathAccessToken), "the stored token is reused")
+	reqs := p.requests(pathGetUploadURL)
+	require.Len(t, reqs, 2)
+	assert.Equal(t, saved.AccessToken, bearer(reqs[1]))
+
+	// A client with only the store (no credentials) works too.
+	c3, err := New("", "", WithBaseURL(p.URL), WithTokenStore(store), WithoutRateLimits())
+	require.NoError(t, err)
+	_, err = c3.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.count(pathAccessToken))
+}
+
+// TestTokenStoreRefusedNotReused: a stored token the platform refuses is not
+// loaded again; a new one is fetched and saved.
+func TestTokenStoreRefusedNotReused(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	store := &memStore{tok: Token{AccessToken: "stale-token", ExpiresAt: time.Now().Add(24 * time.Hour)}}
+	c := newTestClient(t, p, WithTokenStore(store))
+
+	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	reqs := p.requests(pathGetUploadURL)
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "stale-token", bearer(reqs[0]))
+	assert.NotEqual(t, "stale-token", bearer(reqs[1]))
+	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.Equal(t, bearer(reqs[1]), store.get().AccessToken, "the new token is shared")
+}
+
+// TestTokenStoreNearExpiry: a stored token within the margin is not used.
+func TestTokenStoreNearExpiry(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	p.accept("old-token")
+	store := &memStore{tok: Token{AccessToken: "old-token", ExpiresAt: time.Now().Add(time.Minute)}}
+	c := newTestClient(t, p, WithTokenStore(store))
+	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.NotEqual(t, "old-token", bearer(p.requests(pathGetUploadURL)[0]))
+}
+
+// TestTokenStoreFailures: a failing store is logged and worked around.
+func TestTokenStoreFailures(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	store := &memStore{loadErr: errors.New("disk on fire"), saveErr: errors.New("read-only")}
+	var logs syncBuffer
+	c := newTestClient(t, p, WithTokenStore(store), WithLogger(debugLogger(t, &logs)))
+	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.Contains(t, logs.String(), "disk on fire")
+	assert.Contains(t, logs.String(), "read-only")
+}
+
+// TestTokenSourceLeaderCancelled: when the goroutine fetching the token gives
+// up (its ctx is cancelled), the others are not failed with its error.
+func TestTokenSourceLeaderCancelled(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	entered := make(chan struct{})
+	s := &tokenSource{
+		canFetch: true,
+		margin:   time.Minute,
+		now:      time.Now,
+		log:      discardLogger(),
+		fetch: func(ctx context.Context) (Token, error) {
+			if calls.Add(1) == 1 {
+				close(entered)
+				<-ctx.Done()
+				return Token{}, ctx.Err()
+			}
+			return Token{AccessToken: "tok-2", ExpiresAt: time.Now().Add(time.Hour)}, nil
+		},
+	}
+	leaderCtx, cancel := context.WithCancel(t.Context())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := s.token(leaderCtx)
+		leaderErr <- err
+	}()
+	<-entered
+	followerTok := make(chan string, 1)
+	go func() {
+		tok, err := s.token(t.Context())
+		assert.NoError(t, err)
+		followerTok <- tok
+	}()
+	cancel()
+	require.ErrorIs(t, <-leaderErr, context.Canceled)
+	assert.Equal(t, "tok-2", <-followerTok)
+	assert.Equal(t, int32(2), calls.Load())
+}
+
+// TestTokenSourceWaiterCancelled: a goroutine waiting for another's renewal
+// returns when its own ctx is cancelled.
+func TestTokenSourceWaiterCancelled(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	s := &tokenSource{
+		canFetch: true,
+		now:      time.Now,
+		log:      discardLogger(),
+		fetch: func(ctx context.Context) (Token, error) {
+			close(entered)
+			<-release
+			return Token{AccessToken: "tok"}, nil
+		},
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tok, err := s.token(t.Context())
+		assert.NoError(t, err)
+		assert.Equal(t, "tok", tok)
+	}()
+	<-entered
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := s.token(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	close(release)
+	<-done
+}
