@@ -87,7 +87,8 @@ func (e *APIError) Is(target error) bool {
 
 // UploadError is a failed upload with what a caller needs to resume it:
 // the upload session and, when one slice failed, its number. Unwrap gives the
-// cause. Pass it to [Uploader.Resume] to continue the same session.
+// cause. Pass it to [Uploader.ResumeFile] or [Uploader.ResumeImage] to
+// continue the same session.
 type UploadError struct {
 	FileName    string // remote name
 	PreuploadID string // the platform's upload session; "" if create failed

@@ -236,7 +236,7 @@ type source struct {
 func openFileSource(path string, wantSize int64) (*source, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, invalidInput("open %s: %v", path, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err) // *PathError: errors.Is(err, fs.ErrNotExist) holds
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/go-pan123/pan123"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progressView shows the progress of one upload at a time.
+type progressView interface {
+	// update receives the SDK's progress reports (pan123.WithProgress):
+	// never two at once, but from the upload's goroutines, so it must be quick.
+	update(p pan123.Progress)
+	// end is called after the upload call returns, whatever its outcome.
+	end()
+}
+
+// newView picks the display: a bar on a terminal, plain lines otherwise
+// (CI logs, pipes, files), or nothing.
+func newView(mode string, w io.Writer) progressView {
+	if mode == "auto" {
+		mode = "plain"
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			mode = "bar"
+		}
+	}
+	switch mode {
+	case "bar":
+		// Fill the terminal's width when it is known and wide enough;
+		// otherwise (a pty without a size, a narrow window) a fixed bar.
+		wide := false
+		if f, ok := w.(*os.File); ok {
+			cols, _, err := term.GetSize(int(f.Fd()))
+			wide = err == nil && cols >= 80
+		}
+		return &barView{w: w, fullWidth: wide}
+	case "plain":
+		return &plainView{w: w}
+	}
+	return noView{}
+}
+
+type noView struct{}
+
+func (noView) update(pan123.Progress) {}
+func (noView) end()                   {}
+
+// barView draws one progress bar per phase: hashing, then uploading, with
+// bytes, speed and the estimated time left.
+type barView struct {
+	w         io.Writer
+	fullWidth bool
+	bar       *progressbar.ProgressBar
+}
+
+func (v *barView) update(p pan123.Progress) {
+	switch p.Event {
+	case pan123.EventPhase:
+		v.finish()
+		if (p.Phase == pan123.PhaseHashing || p.Phase == pan123.PhaseUploading) && p.Total > 0 {
+			v.bar = v.newBar(fmt.Sprintf("%-9s %s", p.Phase, p.Name), p.Total)
+		}
+	case pan123.EventReused:
+		v.finish()
+	case pan123.EventSliceRetry:
+		if v.bar != nil {
+			_, _ = progressbar.Bprintln(v.bar, fmt.Sprintf("slice %d failed, sending it again: %v", p.SliceNo, p.Err))
+		}
+	}
+	if v.bar != nil && p.Event != pan123.EventPhase {
+		_ = v.bar.Set64(p.Done) // Done may go back when a slice is retried
+	}
+}
+
+func (v *barView) newBar(desc string, total int64) *progressbar.ProgressBar {
+	w := v.w
+	width := progressbar.OptionSetWidth(30)
+	if v.fullWidth {
+		width = progressbar.OptionFullWidth()
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionUseIECUnits(true),
+		progressbar.OptionSetPredictTime(true), // ETA
+		width,
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
+}
+
+// finish completes the current bar: filled when its phase ended, left as
+// it is (with a line break) when the upload stopped halfway.
+func (v *barView) finish() {
+	if v.bar == nil {
+		return
+	}
+	if !v.bar.IsFinished() {
+		if st := v.bar.State(); st.CurrentNum >= st.Max {
+			_ = v.bar.Finish()
+		} else {
+			_ = v.bar.Exit()
+		}
+	}
+	v.bar = nil
+}
+
+func (v *barView) end() { v.finish() }
+
+// plainView prints a line when a phase starts and one per 10 % of it.
+type plainView struct {
+	w     io.Writer
+	step  int // last 10 % step printed in this phase
+	start time.Time
+}
+
+func (v *plainView) update(p pan123.Progress) {
+	switch p.Event {
+	case pan123.EventPhase:
+		v.step, v.start = 0, time.Now()
+		switch p.Phase {
+		case pan123.PhaseHashing:
+			fmt.Fprintf(v.w, "%s: hashing %s\n", p.Name, formatSize(p.Total))
+		case pan123.PhaseUploading:
+			fmt.Fprintf(v.w, "%s: uploading %s in %d slices\n", p.Name, formatSize(p.Total), p.Slices)
+		case pan123.PhaseCompleting:
+			fmt.Fprintf(v.w, "%s: completing\n", p.Name)
+		}
+		return
+	case pan123.EventReused:
+		fmt.Fprintf(v.w, "%s: instant upload: the platform already has this content, no bytes sent\n", p.Name)
+		return
+	case pan123.EventSliceRetry:
+		fmt.Fprintf(v.w, "%s: slice %d failed, sending it again: %v\n", p.Name, p.SliceNo, p.Err)
+	case pan123.EventRestart:
+		fmt.Fprintf(v.w, "%s: starting over: %v\n", p.Name, p.Err)
+	}
+	if (p.Phase != pan123.PhaseHashing && p.Phase != pan123.PhaseUploading) || p.Total <= 0 {
+		return
+	}
+	if step := int(p.Done * 10 / p.Total); step > v.step {
+		v.step = step
+		rate := ""
+		if s := time.Since(v.start).Seconds(); s > 0 {
+			rate = ", " + formatSize(int64(float64(p.Done)/s)) + "/s"
+		}
+		fmt.Fprintf(v.w, "%s: %s %3d%% (%s of %s%s)\n", p.Name, p.Phase, step*10, formatSize(p.Done), formatSize(p.Total), rate)
+	}
+}
+
+func (v *plainView) end() {}
