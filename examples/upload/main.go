@@ -75,6 +75,9 @@ type config struct {
 	fakeBW      int64
 	progress    string
 	verbose     bool
+	protocol    pan123.Protocol
+	resume      bool
+	cpDir       string
 	files       []string
 }
 
@@ -146,7 +149,20 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		fmt.Fprintf(stderr, "upload: %v\n", oneLine(err))
 		return exitUsage
 	}
-	up := pan123.NewUploader(client, pan123.WithConcurrency(cfg.concurrency), pan123.WithTempDir(env("TMPDIR")))
+	uopts := []pan123.UploadOption{pan123.WithConcurrency(cfg.concurrency), pan123.WithTempDir(env("TMPDIR")), pan123.WithProtocol(cfg.protocol)}
+	if cfg.resume {
+		dir := cfg.cpDir
+		if dir == "" {
+			cache, err := os.UserCacheDir()
+			if err != nil {
+				fmt.Fprintf(stderr, "upload: -resume: no user cache dir (%v); give -checkpoint-dir\n", err)
+				return exitUsage
+			}
+			dir = filepath.Join(cache, "pan123", "checkpoints")
+		}
+		uopts = append(uopts, pan123.WithCheckpointDir(dir))
+	}
+	up := pan123.NewUploader(client, uopts...)
 
 	files := cfg.files
 	if len(files) == 0 {
@@ -211,6 +227,9 @@ Flags:
 	bw := fset.String("fake-bandwidth", formatFlagSize(defaultFakeBandwidth), "per-connection rate of the built-in fake platform, per second; 0 = unlimited")
 	fset.StringVar(&cfg.progress, "progress", "auto", "progress display: auto (a bar on a terminal, plain lines otherwise), bar, plain, or none")
 	fset.BoolVar(&cfg.verbose, "v", false, "log the SDK's requests to stderr")
+	proto := fset.String("protocol", "v1", "drive upload protocol: v1 (presigned PUTs), v2 (multipart slices) or auto (single request for small files, v2 otherwise)")
+	fset.BoolVar(&cfg.resume, "resume", false, "keep a checkpoint so that an interrupted upload continues where it stopped when run again (see -checkpoint-dir)")
+	fset.StringVar(&cfg.cpDir, "checkpoint-dir", "", "where -resume keeps its records (default: pan123/checkpoints in the user cache dir)")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -232,7 +251,21 @@ Flags:
 	default:
 		return cfg, usageErr("-duplicate %q: want keep, overwrite or none", *dup)
 	}
+	switch *proto {
+	case "v1":
+		cfg.protocol = pan123.V1
+	case "v2":
+		cfg.protocol = pan123.V2
+	case "auto":
+		cfg.protocol = pan123.Auto
+	default:
+		return cfg, usageErr("-protocol %q: want v1, v2 or auto", *proto)
+	}
 	switch {
+	case cfg.image && set["protocol"]:
+		return cfg, usageErr("-protocol does not apply to the image bed (it only has v1)")
+	case set["checkpoint-dir"] && !cfg.resume:
+		return cfg, usageErr("-checkpoint-dir needs -resume")
 	case cfg.name != "" && len(cfg.files) > 1:
 		return cfg, usageErr("-name works with one FILE, got %d", len(cfg.files))
 	case cfg.image && set["duplicate"]:
