@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -56,8 +58,11 @@ func loadCheckpoint(file string) (*checkpoint, error) {
 	if err := json.Unmarshal(b, &cp); err != nil {
 		return nil, fmt.Errorf("corrupt checkpoint %s: %w", filepath.Base(file), err)
 	}
-	if cp.Version != checkpointVersion || cp.PreuploadID == "" || cp.SliceSize <= 0 || len(cp.MD5) != 32 {
+	if cp.Version != checkpointVersion || cp.PreuploadID == "" || len(cp.MD5) != 32 {
 		return nil, fmt.Errorf("unusable checkpoint %s", filepath.Base(file))
+	}
+	if _, err := planSlices(cp.Size, cp.SliceSize); err != nil {
+		return nil, fmt.Errorf("unusable checkpoint %s: %w", filepath.Base(file), err)
 	}
 	return &cp, nil
 }
@@ -69,7 +74,9 @@ func (cp *checkpoint) save(file string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(file), ".pan123-cp-*")
+	// The temp file is named after the record, so that one left by a
+	// process killed mid-save can be found and removed (removeTemps).
+	f, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+tempSuffix+"*")
 	if err != nil {
 		return err
 	}
@@ -87,6 +94,22 @@ func (cp *checkpoint) save(file string) error {
 		os.Remove(f.Name())
 	}
 	return err
+}
+
+// tempSuffix follows a record's name in the names of its temp files.
+const tempSuffix = ".tmp-"
+
+// removeTemps removes the temp files of the record file that a process
+// killed in the middle of a save left behind. Only this record's temps are
+// touched: other uploads may be saving theirs in the same directory.
+func removeTemps(file string) {
+	dir, prefix := filepath.Dir(file), filepath.Base(file)+tempSuffix
+	ents, _ := os.ReadDir(dir)
+	for _, de := range ents {
+		if strings.HasPrefix(de.Name(), prefix) {
+			os.Remove(filepath.Join(dir, de.Name()))
+		}
+	}
 }
 
 // checkpointTracker keeps the record up to date as slices are accepted.
@@ -129,6 +152,7 @@ func (u *Uploader) runCheckpointed(ctx context.Context, cfg uploadConfig, src *s
 		return nil, fmt.Errorf("pan123: checkpoint dir: %w", err)
 	}
 	file, abs := checkpointFile(cfg.checkpointDir, src, t)
+	removeTemps(file)
 	restart := func(why error) {
 		u.c.log.WarnContext(ctx, "pan123: not resuming", "file", t.name(), "reason", why)
 		rep.slice(EventRestart, 0, 0, why)
@@ -152,19 +176,24 @@ func (u *Uploader) runCheckpointed(ctx context.Context, cfg uploadConfig, src *s
 		sess := session{preuploadID: cp.PreuploadID, sliceSize: cp.SliceSize}
 		res, err := u.continueSession(ctx, cfg, src, cp.MD5, t, sess, rep, track)
 		if !errors.Is(err, errSessionGone) {
-			if err == nil {
-				os.Remove(file)
-			}
-			return res, err
+			return res, finishCheckpoint(file, err)
 		}
 		restart(err)
 		track.cp.Done = nil
 	}
 	res, err := u.runWith(ctx, cfg, src, sum, t, rep, track)
-	if err == nil {
+	return res, finishCheckpoint(file, err)
+}
+
+// finishCheckpoint removes the record when the upload is over: after success,
+// and after the platform refused to complete the file, since that session
+// can never complete (the content no longer has the MD5 it was created
+// with) and the next run must start over. Any other failure keeps it.
+func finishCheckpoint(file string, err error) error {
+	if err == nil || errors.Is(err, errCompleteRefused) {
 		os.Remove(file)
 	}
-	return res, err
+	return err
 }
 
 // stale says why a record cannot be used for this source and destination.
@@ -182,7 +211,10 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 
 // continueSession verifies what the platform holds of a session and sends
 // the rest. A slice is skipped only when the platform lists it with the size
-// and MD5 of the local slice; only those slices are hashed.
+// and MD5 of the local slice, and only those slices are read to check it.
+// The rest of the file is not re-read: a source changed in a slice that is
+// sent again is caught by the platform's MD5 check at completion
+// (errCompleteRefused), never stored silently.
 func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, sess session, rep *reporter, track tracker) (*upload, error) {
 	parts, err := t.listParts(ctx, sess)
 	if err != nil {
@@ -196,36 +228,40 @@ func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *s
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 	}
-	rep.phase(PhaseHashing, len(plan))
-	skip := map[int]bool{}
+	// The slices the platform lists whole: the right size and an etag. One
+	// listed twice with different etags is not trusted.
+	listed := map[int]string{}
 	for _, p := range parts {
-		if p.PartNumber < 1 || p.PartNumber > len(plan) || skip[p.PartNumber] {
+		if p.PartNumber < 1 || p.PartNumber > len(plan) || p.Size != plan[p.PartNumber-1].Size || p.Etag == "" {
 			continue
 		}
-		s := plan[p.PartNumber-1]
-		if p.Size != s.Size || p.Etag == "" {
-			continue
+		if prev, ok := listed[p.PartNumber]; ok && !equalFoldASCII(prev, p.Etag) {
+			p.Etag = "conflicting listings"
 		}
+		listed[p.PartNumber] = p.Etag
+	}
+	var toCheck int64
+	for no := range listed {
+		toCheck += plan[no-1].Size
+	}
+	rep.phaseOf(PhaseHashing, len(plan), toCheck)
+	skip := map[int]bool{}
+	for _, no := range slices.Sorted(maps.Keys(listed)) {
+		s := plan[no-1]
 		local, err := md5Of(ctxReaderAt{ctx, src.r}, src.off+s.Off, s.Size, func(n int) { rep.add(int64(n)) })
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("pan123: hash slice %d: %w", s.No, err)
+			return nil, fmt.Errorf("pan123: hash slice %d of %s: %w", no, t.name(), err)
 		}
-		if equalFoldASCII(local, p.Etag) {
-			skip[s.No] = true
+		if equalFoldASCII(local, listed[no]) {
+			skip[no] = true
 		}
 	}
 	if k, ok := track.(*checkpointTracker); ok {
 		k.mu.Lock()
-		k.cp.Done = slices.Sorted(func(yield func(int) bool) {
-			for no := range skip {
-				if !yield(no) {
-					return
-				}
-			}
-		})
+		k.cp.Done = slices.Sorted(maps.Keys(skip))
 		k.saveLocked()
 		k.mu.Unlock()
 	}
@@ -249,9 +285,11 @@ type resumeState struct {
 }
 
 // ResumeFile continues the drive upload that failed with ue, in the same
-// platform session: slices the platform holds are verified by MD5 and not
-// sent again. It works for uploads of files by path (UploadFile); the file
-// must be unchanged. Errors wrap ErrInvalidInput when ue cannot be resumed.
+// platform session: the file is read once to check its MD5 and those of the
+// slices the platform holds, and verified slices are not sent again. It
+// works for uploads of files by path (UploadFile); the file must be
+// unchanged (same size, modification time and MD5). Errors wrap
+// ErrInvalidInput when ue cannot be resumed.
 func (u *Uploader) ResumeFile(ctx context.Context, ue *UploadError, opts ...UploadOption) (*FileResult, error) {
 	res, err := u.resume(ctx, ue, false, opts)
 	return driveResult(res, err)

@@ -58,13 +58,23 @@ type Progress struct {
 // reporter serialises progress calls from the workers: the callback never
 // runs twice at once, and sees Done move only as bytes move.
 type reporter struct {
-	fn func(Progress)
-	mu sync.Mutex
-	p  Progress
+	fn   func(Progress)
+	mu   sync.Mutex
+	p    Progress
+	size int64 // the file size: Total outside a partial hashing phase
+}
+
+// setSize records the file size once a stream of unknown length is spooled.
+func (r *reporter) setSize(n int64) {
+	if r != nil {
+		r.mu.Lock()
+		r.size = n
+		r.mu.Unlock()
+	}
 }
 
 func newReporter(fn func(Progress), name string, total int64) *reporter {
-	return &reporter{fn: fn, p: Progress{Name: name, Total: total}}
+	return &reporter{fn: fn, p: Progress{Name: name, Total: total}, size: total}
 }
 
 func (r *reporter) emit(mutate func(p *Progress)) {
@@ -80,7 +90,18 @@ func (r *reporter) emit(mutate func(p *Progress)) {
 }
 
 func (r *reporter) phase(ph Phase, slices int) {
-	r.emit(func(p *Progress) { p.Phase, p.Event, p.Done, p.Slices = ph, EventPhase, 0, slices })
+	r.phaseOf(ph, slices, -1)
+}
+
+// phaseOf starts a phase whose Total is total bytes (-1: the file size), as
+// when a resume hashes only the slices it checks.
+func (r *reporter) phaseOf(ph Phase, slices int, total int64) {
+	r.emit(func(p *Progress) {
+		if total < 0 {
+			total = r.size
+		}
+		p.Phase, p.Event, p.Done, p.Slices, p.Total = ph, EventPhase, 0, slices, total
+	})
 }
 
 func (r *reporter) add(n int64) {

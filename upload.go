@@ -304,6 +304,7 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 		return nil, err
 	}
 	defer src.close()
+	rep.setSize(src.size)
 	if sum != "" && !equalFoldASCII(sum, got) {
 		return nil, invalidInput("MD5 given %s, the stream's content has %s", sum, got)
 	}
@@ -650,6 +651,11 @@ func DefaultCompleteTimeout(size int64) time.Duration {
 // UploadError carries the session, so the caller can poll on by hand.
 var errCompleteTimeout = errors.New("the platform did not finish the file before the completion deadline")
 
+// errCompleteRefused: the platform refused to finish the file after every
+// slice was sent, typically because the bytes do not have the MD5 declared
+// at create (the source changed during the upload).
+var errCompleteRefused = errors.New("the platform refused to complete the file (its content may not match the MD5 declared when the upload began; upload it again)")
+
 // complete calls upload_complete and, while the platform is verifying
 // (async, completed=false or code 20103), polls at the poll interval until
 // the deadline.
@@ -677,6 +683,10 @@ func (j *job) complete(ctx context.Context) (string, error) {
 		case err == nil, errors.Is(err, ErrVerifying):
 			// not yet
 		default:
+			var ae *APIError
+			if errors.As(err, &ae) && ae.Code != 0 && !errors.Is(err, ErrUnauthorized) && !errors.Is(err, ErrRateLimited) {
+				err = fmt.Errorf("%w: %w", errCompleteRefused, err)
+			}
 			return "", completeErr(ctx, dctx, err)
 		}
 		if err := sleepCtx(dctx, j.cfg.pollInterval); err != nil {
