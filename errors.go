@@ -142,7 +142,9 @@ func retryable(ctx context.Context, err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		if ae.Code != 0 {
-			return transientCodes[ae.Code]
+			// An HTTP 5xx answer whose envelope code is a 5xx too is the
+			// server's (or its gateway's) own failure, not a business answer.
+			return transientCodes[ae.Code] || (ae.HTTPStatus >= 500 && ae.Code >= 500 && ae.Code <= 599)
 		}
 		// No envelope: judge by status. 2xx here means a body we could not
 		// read as an envelope (truncated or garbled), which is transient too.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -628,10 +629,10 @@ func sliceRetryable(ctx context.Context, err error) bool {
 func (j *job) sendOnce(ctx context.Context, s slicePlan, attempt int) (int64, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stall := time.AfterFunc(j.cfg.stallTimeout, func() { cancel(errStalled) })
-	defer stall.Stop()
+	stall := &stallTimer{d: j.cfg.stallTimeout, fire: func() { cancel(errStalled) }}
+	defer stall.stop()
 	body := &sliceBody{src: j.src.r, off: j.src.off + s.Off, r: io.NewSectionReader(j.src.r, j.src.off+s.Off, s.Size), onRead: func(n int) {
-		stall.Reset(j.cfg.stallTimeout)
+		stall.touch()
 		j.rep.add(int64(n))
 	}}
 	err := j.t.sendSlice(actx, j.sess, s, attempt, body)
@@ -639,6 +640,39 @@ func (j *job) sendOnce(ctx context.Context, s slicePlan, attempt int) (int64, er
 		err = fmt.Errorf("%w after %v: %w", errStalled, j.cfg.stallTimeout, err)
 	}
 	return body.sent, err
+}
+
+// stallTimer cuts a slice attempt whose body moved no byte for d. It is
+// armed by the first read of the body, not before: the URL and token calls
+// that precede the transfer have their own timeouts, and cutting a token
+// refresh midway would waste a token (the platform allows only 3 live).
+type stallTimer struct {
+	d    time.Duration
+	fire func()
+	mu   sync.Mutex
+	t    *time.Timer
+	done bool
+}
+
+func (s *stallTimer) touch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.done:
+	case s.t == nil:
+		s.t = time.AfterFunc(s.d, s.fire)
+	default:
+		s.t.Reset(s.d)
+	}
+}
+
+func (s *stallTimer) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = true
+	if s.t != nil {
+		s.t.Stop()
+	}
 }
 
 // DefaultCompleteTimeout returns the completion deadline used for a file of
