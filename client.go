@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -122,12 +123,16 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 }
 
 // newTransport is a clone of http.DefaultTransport sized for parallel slices.
+//
+// The connection buffers keep their 4 KiB defaults: net/http hands a request
+// body with a Content-Length to the connection's ReadFrom once the headers
+// are flushed, so slice bytes bypass the write buffer (a bigger one only
+// held the first chunk and cost its size in memory per connection), and
+// answers of the platform and of storage are small.
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
 	t.ResponseHeaderTimeout = 2 * time.Minute // after the body is written
-	t.WriteBufferSize = 256 << 10
-	t.ReadBufferSize = 64 << 10
 	return t
 }
 
@@ -168,6 +173,9 @@ type call struct {
 	method string // default POST
 	host   string // default the API host (V2 upload servers differ)
 	path   string
+	// query is sent as the URL query. Logs, errors and rate limiters see
+	// only path, so the query never reaches them.
+	query  url.Values
 	body   any // JSON-encoded; nil sends no body
 	out    any // decoded from the envelope's data; nil ignores it
 	noAuth bool
@@ -254,6 +262,9 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 	}
 	if cl.body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
+	}
+	if cl.query != nil {
+		req.SetQueryParamsFromValues(cl.query)
 	}
 	url := cl.path
 	if cl.host != "" {

@@ -9,8 +9,9 @@ import (
 // DefaultRateLimits returns the client-side request rates (per second) used
 // unless [WithRateLimits] or [WithoutRateLimits] says otherwise. They follow
 // the only official table that lists upload endpoints (api.md §6, table D,
-// "per uid"), and the access_token row of the developer table. The image-bed
-// and V2 endpoints are listed nowhere; they get the rate of their V1 twin.
+// "per uid"), and the free-tier access_token and api/v2/file/list rows of the
+// developer table (table A). The image-bed and V2 upload endpoints are listed
+// nowhere; they get the rate of their V1 twin.
 // Endpoints missing from the map are not limited (PUTs to presigned URLs and
 // V2 slice posts go to storage hosts and are bounded by concurrency instead).
 func DefaultRateLimits() map[string]float64 {
@@ -32,6 +33,7 @@ func DefaultRateLimits() map[string]float64 {
 		pathV2Complete:         20,
 		pathV2Domain:           5,
 		pathV2SHA1Reuse:        2,
+		pathFileList:           5,
 	}
 }
 

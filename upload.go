@@ -627,19 +627,27 @@ func sliceRetryable(ctx context.Context, err error) bool {
 
 // sendOnce makes one attempt at a slice and reports how many bytes left.
 func (j *job) sendOnce(ctx context.Context, s slicePlan, attempt int) (int64, error) {
+	return sendWithStall(ctx, j.cfg.stallTimeout, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
+		return j.t.sendSlice(ctx, j.sess, s, attempt, body)
+	})
+}
+
+// sendWithStall runs send with a fresh body over src[off:off+size] that
+// reports progress, under a stall detector, and says how many bytes left.
+func sendWithStall(ctx context.Context, stallTimeout time.Duration, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stall := &stallTimer{d: j.cfg.stallTimeout, fire: func() { cancel(errStalled) }}
+	stall := &stallTimer{d: stallTimeout, fire: func() { cancel(errStalled) }}
 	defer stall.stop()
-	body := &sliceBody{src: j.src.r, off: j.src.off + s.Off, r: io.NewSectionReader(j.src.r, j.src.off+s.Off, s.Size), onRead: func(n int) {
+	body := &sliceBody{src: src, off: off, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
 		stall.touch()
-		j.rep.add(int64(n))
+		rep.add(int64(n))
 	}}
-	err := j.t.sendSlice(actx, j.sess, s, attempt, body)
+	err := send(actx, body)
 	if err != nil && context.Cause(actx) == errStalled && ctx.Err() == nil {
-		err = fmt.Errorf("%w after %v: %w", errStalled, j.cfg.stallTimeout, err)
+		err = fmt.Errorf("%w after %v: %w", errStalled, stallTimeout, err)
 	}
-	return body.sent, err
+	return body.finish(), err
 }
 
 // stallTimer cuts a slice attempt whose body moved no byte for d. It is

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -32,7 +33,8 @@ const testSlice = 1 << 20 // the fake's slice size in these tests
 type env struct {
 	srv *pan123test.Server
 	c   *pan123.Client
-	// inflight counts slice PUTs in flight; maxInflight is its peak.
+	// inflight counts slice sends in flight (presigned PUTs, V2 slice and
+	// single-step posts); maxInflight is its peak.
 	inflight, maxInflight atomic.Int64
 }
 
@@ -68,7 +70,8 @@ type countingTransport struct {
 }
 
 func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodPut {
+	if r.Method == http.MethodPut || (r.Method == http.MethodPost &&
+		(r.URL.Path == string(pan123test.OpV2Slice) || r.URL.Path == string(pan123test.OpV2Single))) {
 		n := t.e.inflight.Add(1)
 		defer t.e.inflight.Add(-1)
 		for {
@@ -86,7 +89,11 @@ func writeRandom(t *testing.T, dir string, n int64, seed uint64) (string, []byte
 	t.Helper()
 	data := make([]byte, n)
 	r := rand.New(rand.NewPCG(seed, uint64(n)))
-	for i := range data {
+	i := 0
+	for ; i+8 <= len(data); i += 8 { // 8 bytes a call: 64 MiB in well under a second with -race
+		binary.LittleEndian.PutUint64(data[i:], r.Uint64())
+	}
+	for ; i < len(data); i++ {
 		data[i] = byte(r.Uint32())
 	}
 	p := filepath.Join(dir, fmt.Sprintf("f%d-%d.bin", n, seed))
@@ -144,279 +151,565 @@ func assertV1Sequence(t *testing.T, reqs []pan123test.Request, image bool, n int
 	assert.Equal(t, complete, reqs[i].Op)
 }
 
-func TestUploadSizesBothFamilies(t *testing.T) {
-	sizes := []int64{1, testSlice - 1, testSlice, testSlice + 1, 3*testSlice + 7, 64 << 20}
-	for _, image := range []bool{false, true} {
-		for _, size := range sizes {
-			t.Run(fmt.Sprintf("image=%v/size=%d", image, size), func(t *testing.T) {
-				t.Parallel()
-				e := newEnv(t)
-				path, data := writeRandom(t, t.TempDir(), size, 1)
-				up := e.uploader()
-				n := int((size-1)/testSlice + 1)
+// driveProtocols are the drive protocols the Uploader tests run with.
+var driveProtocols = []pan123.Protocol{pan123.V1, pan123.V2, pan123.Auto}
 
-				var stored []byte
-				if image {
-					res, err := up.UploadImageFile(t.Context(), path, pan123.ImageInput{Name: "img.bin"})
-					require.NoError(t, err)
-					assert.False(t, res.Reused)
-					assert.Equal(t, md5hex(data), res.MD5)
-					assert.Equal(t, size, res.Size)
-					f, ok := e.srv.Image(res.FileID)
-					require.True(t, ok)
-					stored = f.Data
-				} else {
-					res, err := up.UploadFile(t.Context(), path, pan123.FileInput{ParentFileID: 0})
-					require.NoError(t, err)
-					assert.False(t, res.Reused)
-					assert.Equal(t, md5hex(data), res.MD5)
-					assert.Equal(t, filepath.Base(path), res.Name)
-					f, ok := e.srv.File(res.FileID)
-					require.True(t, ok)
-					stored = f.Data
-				}
-				require.True(t, bytes.Equal(data, stored), "stored bytes differ from the source")
-				assertV1Sequence(t, e.srv.Requests(), image, n)
-				assert.LessOrEqual(t, e.maxInflight.Load(), int64(pan123.DefaultConcurrency))
+func protocolName(p pan123.Protocol) string {
+	switch p {
+	case pan123.V1:
+		return "V1"
+	case pan123.V2:
+		return "V2"
+	case pan123.Auto:
+		return "Auto"
+	}
+	return fmt.Sprintf("Protocol(%d)", p)
+}
 
-				// The same content again is an instant upload: one create, no bytes.
-				e.srv.ResetRequests()
-				if image {
-					res, err := up.UploadImageFile(t.Context(), path, pan123.ImageInput{Name: "img-again.bin"})
-					require.NoError(t, err)
-					assert.True(t, res.Reused)
-					assert.NotEmpty(t, res.FileID)
-					assert.Equal(t, []pan123test.Op{pan123test.OpOSSCreate}, ops(e.srv))
+// singleStep reports whether p sends a drive file of size bytes with
+// single-step upload (Auto up to AutoSingleThreshold).
+func singleStep(p pan123.Protocol, size int64) bool {
+	return p == pan123.Auto && size <= pan123.AutoSingleThreshold
+}
+
+// bytesOp is the op that carries the bytes of a drive upload.
+func bytesOp(p pan123.Protocol, size int64) pan123test.Op {
+	switch {
+	case p == pan123.V1:
+		return pan123test.OpPut
+	case singleStep(p, size):
+		return pan123test.OpV2Single
+	}
+	return pan123test.OpV2Slice
+}
+
+// assertDriveSequence checks the requests of one fault-free drive upload of
+// size bytes in n slices over protocol p.
+func assertDriveSequence(t *testing.T, reqs []pan123test.Request, p pan123.Protocol, size int64, n int) {
+	t.Helper()
+	switch {
+	case p == pan123.V1:
+		assertV1Sequence(t, reqs, false, n)
+	case singleStep(p, size):
+		assertSingleSequence(t, reqs)
+	default:
+		assertV2Sequence(t, reqs, n)
+	}
+}
+
+// assertUploadServerPost checks a POST to a V2 upload server: the API's
+// headers, a multipart body, an accepted answer.
+func assertUploadServerPost(t *testing.T, r pan123test.Request) {
+	t.Helper()
+	assert.Equal(t, http.MethodPost, r.Method)
+	assert.Positive(t, r.Server, "%s sent to the API host", r.Op)
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	assert.True(t, ok && tok != "", "%s without a bearer token", r.Op)
+	assert.Equal(t, "open_platform", r.Header.Get("Platform"))
+	assert.True(t, strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data; boundary="), r.Header.Get("Content-Type"))
+	assert.Zero(t, r.Code, "%s slice %d refused", r.Op, r.SliceNo)
+}
+
+// assertV2Sequence checks one V2 upload of n slices: create, n slice posts
+// to upload servers (each accepted: the fake checks sliceMD5 against the
+// bytes), then upload_complete and its polls.
+func assertV2Sequence(t *testing.T, reqs []pan123test.Request, n int) {
+	t.Helper()
+	require.NotEmpty(t, reqs)
+	i := 0
+	if reqs[0].Op == pan123test.OpAccessToken {
+		i++
+	}
+	require.Equal(t, pan123test.OpV2Create, reqs[i].Op)
+	i++
+	seen := map[int]bool{}
+	for ; i < len(reqs) && reqs[i].Op == pan123test.OpV2Slice; i++ {
+		r := reqs[i]
+		assertUploadServerPost(t, r)
+		assert.False(t, seen[r.SliceNo], "slice %d sent twice without a fault", r.SliceNo)
+		seen[r.SliceNo] = true
+	}
+	assert.Len(t, seen, n)
+	for no := 1; no <= n; no++ {
+		assert.True(t, seen[no], "slice %d never sent", no)
+	}
+	require.Less(t, i, len(reqs), "no upload_complete")
+	for ; i < len(reqs); i++ {
+		assert.Equal(t, pan123test.OpV2Complete, reqs[i].Op, "request %d", i)
+	}
+}
+
+// assertSingleSequence checks one single-step upload: domain, then one
+// single/create post to an upload server.
+func assertSingleSequence(t *testing.T, reqs []pan123test.Request) {
+	t.Helper()
+	var got []pan123test.Op
+	for _, r := range reqs {
+		if r.Op != pan123test.OpAccessToken || len(got) > 0 {
+			got = append(got, r.Op)
+		}
+	}
+	require.Equal(t, []pan123test.Op{pan123test.OpV2Domain, pan123test.OpV2Single}, got)
+	assertUploadServerPost(t, reqs[len(reqs)-1])
+}
+
+// assertSliceMD5s checks the slice MD5s the fake recorded for a stored file.
+func assertSliceMD5s(t *testing.T, f pan123test.File, data []byte, sliceSize int64) {
+	t.Helper()
+	var want []string
+	for off := int64(0); off < int64(len(data)); off += sliceSize {
+		want = append(want, md5hex(data[off:min(off+sliceSize, int64(len(data)))]))
+	}
+	assert.Equal(t, want, f.SliceMD5s)
+}
+
+// htmlError is a gateway's error page: V2 upload servers answer envelopes,
+// so a 5xx without one is what stands for the bare 5xx of a presigned PUT.
+func htmlError(status int) string {
+	return fmt.Sprintf("<html><head><title>%d %s</title></head><body>nginx</body></html>", status, http.StatusText(status))
+}
+
+func TestUploadSizes(t *testing.T) {
+	common := []int64{1, testSlice - 1, testSlice, testSlice + 1, 3*testSlice + 7}
+	type sizeCase struct {
+		image bool
+		p     pan123.Protocol
+		size  int64
+	}
+	var cases []sizeCase
+	for _, size := range append(common, 64<<20) {
+		cases = append(cases, sizeCase{true, pan123.V1, size}, sizeCase{false, pan123.V1, size})
+	}
+	for _, size := range append(common, 20<<20) {
+		cases = append(cases, sizeCase{false, pan123.V2, size})
+	}
+	// Auto switches from single-step to V2 above AutoSingleThreshold.
+	for _, size := range append(common, pan123.AutoSingleThreshold, pan123.AutoSingleThreshold+1) {
+		cases = append(cases, sizeCase{false, pan123.Auto, size})
+	}
+	for _, tc := range cases {
+		name := "image"
+		if !tc.image {
+			name = "drive/" + protocolName(tc.p)
+		}
+		t.Run(fmt.Sprintf("%s/size=%d", name, tc.size), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			path, data := writeRandom(t, t.TempDir(), tc.size, 1)
+			up := e.uploader(pan123.WithProtocol(tc.p))
+			n := int((tc.size-1)/testSlice + 1)
+
+			if tc.image {
+				res, err := up.UploadImageFile(t.Context(), path, pan123.ImageInput{Name: "img.bin"})
+				require.NoError(t, err)
+				assert.False(t, res.Reused)
+				assert.Equal(t, md5hex(data), res.MD5)
+				assert.Equal(t, tc.size, res.Size)
+				f, ok := e.srv.Image(res.FileID)
+				require.True(t, ok)
+				require.True(t, bytes.Equal(data, f.Data), "stored bytes differ from the source")
+				assertV1Sequence(t, e.srv.Requests(), true, n)
+			} else {
+				res, err := up.UploadFile(t.Context(), path, pan123.FileInput{ParentFileID: 0})
+				require.NoError(t, err)
+				assert.False(t, res.Reused)
+				assert.Equal(t, md5hex(data), res.MD5)
+				assert.Equal(t, filepath.Base(path), res.Name)
+				f, ok := e.srv.File(res.FileID)
+				require.True(t, ok)
+				require.True(t, bytes.Equal(data, f.Data), "stored bytes differ from the source")
+				assertDriveSequence(t, e.srv.Requests(), tc.p, tc.size, n)
+				if singleStep(tc.p, tc.size) {
+					assertSliceMD5s(t, f, data, tc.size)
 				} else {
-					res, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "again.bin"})
-					require.NoError(t, err)
-					assert.True(t, res.Reused)
-					assert.NotZero(t, res.FileID)
-					assert.Equal(t, []pan123test.Op{pan123test.OpCreate}, ops(e.srv))
+					assertSliceMD5s(t, f, data, testSlice)
 				}
+			}
+			assert.LessOrEqual(t, e.maxInflight.Load(), int64(pan123.DefaultConcurrency))
+
+			// The same content again is an instant upload: one create, no
+			// bytes. Single-step upload has no instant answer: it sends the
+			// bytes again.
+			e.srv.ResetRequests()
+			if tc.image {
+				res, err := up.UploadImageFile(t.Context(), path, pan123.ImageInput{Name: "img-again.bin"})
+				require.NoError(t, err)
+				assert.True(t, res.Reused)
+				assert.NotEmpty(t, res.FileID)
+				assert.Equal(t, []pan123test.Op{pan123test.OpOSSCreate}, ops(e.srv))
 				assert.Zero(t, e.srv.Count(pan123test.OpPut))
+				return
+			}
+			res, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "again.bin"})
+			require.NoError(t, err)
+			assert.NotZero(t, res.FileID)
+			assert.Equal(t, md5hex(data), res.MD5)
+			switch {
+			case singleStep(tc.p, tc.size):
+				assert.False(t, res.Reused)
+				assertSingleSequence(t, e.srv.Requests())
+			case tc.p == pan123.V1:
+				assert.True(t, res.Reused)
+				assert.Equal(t, []pan123test.Op{pan123test.OpCreate}, ops(e.srv))
+			default:
+				assert.True(t, res.Reused)
+				assert.Equal(t, []pan123test.Op{pan123test.OpV2Create}, ops(e.srv))
+			}
+			assert.Zero(t, e.srv.Count(pan123test.OpPut)+e.srv.Count(pan123test.OpV2Slice))
+		})
+	}
+}
+
+// faultPlan is a fault case for one protocol: the faults, and how many
+// sends of the bytes (PUTs, slice or single-step posts) they may cost at most.
+type faultPlan struct {
+	faults   []pan123test.Fault
+	maxSends int
+}
+
+// TestUploadUnderFaults: each fault of the fake, alone, in each drive
+// protocol; the upload succeeds with identical bytes and a bounded number of
+// sends. The file has 6 slices, so Auto sends it in one single-step post:
+// there, "create" and "slice" faults hit that post, and get_upload_url's
+// role is domain's. Auto above the threshold is V2 (TestUploadSizes). A
+// protocol without an equivalent (V2 has no presigned URLs; single-step
+// upload no completion) has a nil plan and is skipped.
+func TestUploadUnderFaults(t *testing.T) {
+	const size = 5*testSlice + 123
+	type F = pan123test.Fault
+	const (
+		put, slice, single = pan123test.OpPut, pan123test.OpV2Slice, pan123test.OpV2Single
+		truncated          = `{"code":0,"message":"ok","data":{"presign`
+		// single/create's transient answer (api.md §4.4): retried after a pause.
+		queued = `{"code":1,"message":"该任务已成功进入秒传队列,任务队列削峰中,未直接获取到文件ID,请慢一点","data":null,"x-traceID":"t"}`
+	)
+	tests := []struct {
+		name       string
+		fake       []pan123test.Option
+		v1, v2     *faultPlan
+		auto       *faultPlan // single-step at this size
+		opts       []pan123.UploadOption
+		expireOnce bool // expire the tokens once the first slice is in (single-step: when uploading starts)
+		check      func(t *testing.T, e *env, p pan123.Protocol)
+	}{
+		{name: "slice 500 twice",
+			v1:   &faultPlan{[]F{{Op: put, SliceNo: 2, Times: 2, Status: 500}}, 8},
+			v2:   &faultPlan{[]F{{Op: slice, SliceNo: 2, Times: 2, Status: 500, Body: htmlError(500)}}, 8},
+			auto: &faultPlan{[]F{{Op: single, Times: 2, Status: 500, Body: htmlError(500)}}, 3}},
+		{name: "slice 502 and 503",
+			v1:   &faultPlan{[]F{{Op: put, SliceNo: 1, Status: 502}, {Op: put, SliceNo: 6, Status: 503}}, 8},
+			v2:   &faultPlan{[]F{{Op: slice, SliceNo: 1, Status: 502, Body: htmlError(502)}, {Op: slice, SliceNo: 6, Status: 503, Body: htmlError(503)}}, 8},
+			auto: &faultPlan{[]F{{Op: single, Status: 502, Body: htmlError(502)}, {Op: single, Status: 503, Body: htmlError(503)}}, 3}},
+		{name: "dropped connection mid-body",
+			v1:   &faultPlan{[]F{{Op: put, SliceNo: 3, Times: 2, Drop: true}}, 8},
+			v2:   &faultPlan{[]F{{Op: slice, SliceNo: 3, Times: 2, Drop: true}}, 8},
+			auto: &faultPlan{[]F{{Op: single, Times: 2, Drop: true}}, 3}},
+		{name: "slice refused: expired url 403 or token 401",
+			v1:   &faultPlan{[]F{{Op: put, SliceNo: 4, Status: 403}}, 7},
+			v2:   &faultPlan{[]F{{Op: slice, SliceNo: 4, Code: 401}}, 7},
+			auto: &faultPlan{[]F{{Op: single, Code: 401}}, 2}},
+		{name: "429 where to send",
+			v1:   &faultPlan{[]F{{Op: pan123test.OpGetUploadURL, Times: 3, Code: 429}}, 6},
+			auto: &faultPlan{[]F{{Op: pan123test.OpV2Domain, Times: 3, Code: 429}}, 1}},
+		{name: "429 on a slice",
+			v2:   &faultPlan{[]F{{Op: slice, SliceNo: 3, Times: 2, Code: 429}}, 8},
+			auto: &faultPlan{[]F{{Op: single, Times: 2, Code: 429}}, 3}},
+		{name: "429 on create",
+			v1: &faultPlan{[]F{{Op: pan123test.OpCreate, Times: 2, Code: 429}}, 6},
+			v2: &faultPlan{[]F{{Op: pan123test.OpV2Create, Times: 2, Code: 429}}, 6}},
+		{name: "gateway html 502 on create",
+			v1:   &faultPlan{[]F{{Op: pan123test.OpCreate, Status: 502, Body: htmlError(502)}}, 6},
+			v2:   &faultPlan{[]F{{Op: pan123test.OpV2Create, Status: 502, Body: htmlError(502)}}, 6},
+			auto: &faultPlan{[]F{{Op: single, Status: 502, Body: htmlError(502)}}, 2}},
+		{name: "truncated json",
+			v1:   &faultPlan{[]F{{Op: pan123test.OpGetUploadURL, SliceNo: 2, Body: truncated}}, 6},
+			v2:   &faultPlan{[]F{{Op: slice, SliceNo: 2, Body: truncated}}, 7},
+			auto: &faultPlan{[]F{{Op: pan123test.OpV2Domain, Body: truncated}}, 1}},
+		{name: "20103 or queued on completion",
+			v1:   &faultPlan{[]F{{Op: pan123test.OpComplete, Times: 3, Code: 20103}}, 6},
+			v2:   &faultPlan{[]F{{Op: pan123test.OpV2Complete, Times: 3, Code: 20103}}, 6},
+			auto: &faultPlan{[]F{{Op: single, Times: 3, Body: queued}}, 4}},
+		{name: "async completion", fake: []pan123test.Option{pan123test.WithAsync(3)},
+			v1: &faultPlan{nil, 6},
+			v2: &faultPlan{nil, 6},
+			check: func(t *testing.T, e *env, p pan123.Protocol) {
+				if p == pan123.V2 {
+					assert.Equal(t, 4, e.srv.Count(pan123test.OpV2Complete), "completed=false 3 times, then the file")
+				} else {
+					assert.Equal(t, 4, e.srv.Count(pan123test.OpAsyncResult))
+				}
+			}},
+		{name: "async completion with 20103", fake: []pan123test.Option{pan123test.WithAsync(2)},
+			v1: &faultPlan{[]F{{Op: pan123test.OpAsyncResult, Times: 2, Code: 20103}}, 6},
+			v2: &faultPlan{[]F{{Op: pan123test.OpV2Complete, Times: 2, Code: 20103}}, 6}},
+		{name: "stalled slice", opts: []pan123.UploadOption{pan123.WithStallTimeout(200 * time.Millisecond)},
+			v1:   &faultPlan{[]F{{Op: put, SliceNo: 2, Stall: time.Hour}}, 7},
+			v2:   &faultPlan{[]F{{Op: slice, SliceNo: 2, Stall: time.Hour}}, 7},
+			auto: &faultPlan{[]F{{Op: single, Stall: time.Hour}}, 2}},
+		{name: "token expiry mid-upload", expireOnce: true,
+			v1: &faultPlan{nil, 6},
+			// Every slice post in flight may meet the dead token once.
+			v2:   &faultPlan{nil, 6 + pan123.DefaultConcurrency},
+			auto: &faultPlan{nil, 2}},
+	}
+	for _, tc := range tests {
+		for _, p := range driveProtocols {
+			plan := map[pan123.Protocol]*faultPlan{pan123.V1: tc.v1, pan123.V2: tc.v2, pan123.Auto: tc.auto}[p]
+			if plan == nil {
+				continue
+			}
+			t.Run(tc.name+"/"+protocolName(p), func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t, tc.fake...)
+				for _, f := range plan.faults {
+					e.srv.Inject(f)
+				}
+				path, data := writeRandom(t, t.TempDir(), size, 7)
+				opts := append([]pan123.UploadOption{pan123.WithProtocol(p)}, tc.opts...)
+				if tc.expireOnce {
+					var once sync.Once
+					opts = append(opts, pan123.WithProgress(func(pr pan123.Progress) {
+						if pr.Event == pan123.EventSliceDone || (singleStep(p, size) && pr.Event == pan123.EventPhase && pr.Phase == pan123.PhaseUploading) {
+							once.Do(e.srv.ExpireTokens)
+						}
+					}))
+				}
+				res, err := e.uploader(opts...).UploadFile(t.Context(), path, pan123.FileInput{Name: "f.bin"})
+				require.NoError(t, err)
+				f, ok := e.srv.File(res.FileID)
+				require.True(t, ok)
+				require.True(t, bytes.Equal(data, f.Data), "stored bytes differ")
+				sends := e.srv.Count(bytesOp(p, size))
+				minSends := 6
+				if singleStep(p, size) {
+					minSends = 1
+				}
+				assert.GreaterOrEqual(t, sends, minSends)
+				assert.LessOrEqual(t, sends, plan.maxSends, "attempts not bounded")
+				t.Logf("%d sends, %d requests", sends, len(e.srv.Requests()))
+				if tc.expireOnce {
+					assert.Equal(t, 2, e.srv.TokensIssued(), "one refresh after the token expired")
+				}
+				if tc.check != nil {
+					tc.check(t, e, p)
+				}
 			})
 		}
 	}
 }
 
-// TestUploadUnderFaults: each fault of the fake, alone; the upload succeeds
-// with identical bytes and a bounded number of attempts.
-func TestUploadUnderFaults(t *testing.T) {
-	const size = 5*testSlice + 123
-	tests := []struct {
-		name    string
-		fake    []pan123test.Option
-		faults  []pan123test.Fault
-		during  func(e *env) func(pan123.Progress) // optional progress hook that injects a fault mid-upload
-		maxPuts int
-		opts    []pan123.UploadOption
-	}{
-		{name: "put 500 twice", faults: []pan123test.Fault{{Op: pan123test.OpPut, SliceNo: 2, Times: 2, Status: 500}}, maxPuts: 8},
-		{name: "put 502 and 503", faults: []pan123test.Fault{{Op: pan123test.OpPut, SliceNo: 1, Status: 502}, {Op: pan123test.OpPut, SliceNo: 6, Status: 503}}, maxPuts: 8},
-		{name: "dropped connection mid-body", faults: []pan123test.Fault{{Op: pan123test.OpPut, SliceNo: 3, Times: 2, Drop: true}}, maxPuts: 8},
-		{name: "expired url 403", faults: []pan123test.Fault{{Op: pan123test.OpPut, SliceNo: 4, Status: 403}}, maxPuts: 7},
-		{name: "429 on get_upload_url", faults: []pan123test.Fault{{Op: pan123test.OpGetUploadURL, Times: 3, Code: 429}}, maxPuts: 6},
-		{name: "429 on create", faults: []pan123test.Fault{{Op: pan123test.OpCreate, Times: 2, Code: 429}}, maxPuts: 6},
-		{name: "gateway html 502 on create", faults: []pan123test.Fault{{Op: pan123test.OpCreate, Status: 502, Body: "<html><body>502 Bad Gateway</body></html>"}}, maxPuts: 6},
-		{name: "truncated json on get_upload_url", faults: []pan123test.Fault{{Op: pan123test.OpGetUploadURL, SliceNo: 2, Body: `{"code":0,"message":"ok","data":{"presign`}}, maxPuts: 6},
-		{name: "20103 on complete", faults: []pan123test.Fault{{Op: pan123test.OpComplete, Times: 3, Code: 20103}}, maxPuts: 6},
-		{name: "async completion", fake: []pan123test.Option{pan123test.WithAsync(3)}, maxPuts: 6},
-		{name: "async completion with 20103", fake: []pan123test.Option{pan123test.WithAsync(2)}, faults: []pan123test.Fault{{Op: pan123test.OpAsyncResult, Times: 2, Code: 20103}}, maxPuts: 6},
-		{name: "stalled slice", faults: []pan123test.Fault{{Op: pan123test.OpPut, SliceNo: 2, Stall: time.Hour}}, maxPuts: 7,
-			opts: []pan123.UploadOption{pan123.WithStallTimeout(200 * time.Millisecond)}},
-		{name: "token expiry mid-upload", maxPuts: 6, during: func(e *env) func(pan123.Progress) {
-			var once sync.Once
-			return func(p pan123.Progress) {
-				if p.Event == pan123.EventSliceDone {
-					once.Do(e.srv.ExpireTokens)
+func TestUploadPermanentSliceFailure(t *testing.T) {
+	const size, attempts = 3 * testSlice, 4
+	faults := map[pan123.Protocol]pan123test.Fault{
+		pan123.V1:   {Op: pan123test.OpPut, SliceNo: 2, Times: -1, Status: 500},
+		pan123.V2:   {Op: pan123test.OpV2Slice, SliceNo: 2, Times: -1, Status: 500, Body: htmlError(500)},
+		pan123.Auto: {Op: pan123test.OpV2Single, Times: -1, Status: 500, Body: htmlError(500)},
+	}
+	for _, p := range driveProtocols {
+		t.Run(protocolName(p), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.srv.Inject(faults[p])
+			path, _ := writeRandom(t, t.TempDir(), size, 3)
+			_, err := e.uploader(pan123.WithProtocol(p), pan123.WithSliceRetry(attempts, time.Millisecond, 2*time.Millisecond)).
+				UploadFile(t.Context(), path, pan123.FileInput{Name: "x.bin"})
+			var ue *pan123.UploadError
+			require.ErrorAs(t, err, &ue)
+			if singleStep(p, size) {
+				assert.Zero(t, ue.SliceNo, "single-step upload has no slices")
+				assert.Empty(t, ue.PreuploadID, "single-step upload has no session")
+			} else {
+				assert.Equal(t, 2, ue.SliceNo)
+				assert.NotEmpty(t, ue.PreuploadID)
+			}
+			var ae *pan123.APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, 500, ae.HTTPStatus)
+			n := 0
+			for _, r := range e.srv.Requests() {
+				if r.Op == bytesOp(p, size) && (r.SliceNo == 2 || singleStep(p, size)) {
+					n++
 				}
 			}
-		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, tc.fake...)
-			for _, f := range tc.faults {
-				e.srv.Inject(f)
-			}
-			path, data := writeRandom(t, t.TempDir(), size, 7)
-			opts := tc.opts
-			if tc.during != nil {
-				opts = append(opts, pan123.WithProgress(tc.during(e)))
-			}
-			res, err := e.uploader(opts...).UploadFile(t.Context(), path, pan123.FileInput{Name: "f.bin"})
-			require.NoError(t, err)
-			f, ok := e.srv.File(res.FileID)
-			require.True(t, ok)
-			require.True(t, bytes.Equal(data, f.Data), "stored bytes differ")
-			puts := e.srv.Count(pan123test.OpPut)
-			assert.GreaterOrEqual(t, puts, 6)
-			assert.LessOrEqual(t, puts, tc.maxPuts, "attempts not bounded")
-			t.Logf("%s: %d PUTs, %d requests", tc.name, puts, len(e.srv.Requests()))
-			if tc.during != nil {
-				assert.Equal(t, 2, e.srv.TokensIssued(), "one refresh after the token expired")
-			}
+			assert.Equal(t, attempts, n, "sent exactly the retry budget")
+			assert.Zero(t, e.srv.Count(pan123test.OpComplete)+e.srv.Count(pan123test.OpV2Complete), "no completion after a failed slice")
 		})
 	}
 }
 
-func TestUploadPermanentSliceFailure(t *testing.T) {
-	e := newEnv(t)
-	e.srv.Inject(pan123test.Fault{Op: pan123test.OpPut, SliceNo: 2, Times: -1, Status: 500})
-	path, _ := writeRandom(t, t.TempDir(), 3*testSlice, 3)
-	const attempts = 4
-	_, err := e.uploader(pan123.WithSliceRetry(attempts, time.Millisecond, 2*time.Millisecond)).
-		UploadFile(t.Context(), path, pan123.FileInput{Name: "x.bin"})
-	var ue *pan123.UploadError
-	require.ErrorAs(t, err, &ue)
-	assert.Equal(t, 2, ue.SliceNo)
-	assert.NotEmpty(t, ue.PreuploadID)
-	var ae *pan123.APIError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, 500, ae.HTTPStatus)
-	n := 0
-	for _, r := range e.srv.Requests() {
-		if r.Op == pan123test.OpPut && r.SliceNo == 2 {
-			n++
-		}
-	}
-	assert.Equal(t, attempts, n, "slice 2 sent exactly the retry budget")
-	assert.Zero(t, e.srv.Count(pan123test.OpComplete), "no completion after a failed slice")
-}
-
 func TestUploadBusinessErrorIsNotRetried(t *testing.T) {
-	e := newEnv(t)
-	e.srv.Inject(pan123test.Fault{Op: pan123test.OpCreate, Code: 1})
-	path, _ := writeRandom(t, t.TempDir(), 10, 3)
-	_, err := e.uploader().UploadFile(t.Context(), path, pan123.FileInput{})
-	var ae *pan123.APIError
-	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, 1, ae.Code)
-	assert.Equal(t, 1, e.srv.Count(pan123test.OpCreate))
+	first := map[pan123.Protocol]pan123test.Op{pan123.V1: pan123test.OpCreate, pan123.V2: pan123test.OpV2Create, pan123.Auto: pan123test.OpV2Single}
+	for _, p := range driveProtocols {
+		t.Run(protocolName(p), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.srv.Inject(pan123test.Fault{Op: first[p], Code: 1})
+			path, _ := writeRandom(t, t.TempDir(), 10, 3)
+			_, err := e.uploader(pan123.WithProtocol(p)).UploadFile(t.Context(), path, pan123.FileInput{})
+			var ae *pan123.APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, 1, ae.Code)
+			assert.Equal(t, 1, e.srv.Count(first[p]))
+		})
+	}
 }
 
 func TestUploadCancelMidway(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	for _, stream := range []bool{false, true} {
-		t.Run(fmt.Sprintf("stream=%v", stream), func(t *testing.T) {
-			e := newEnv(t, pan123test.WithBandwidth(2<<20))
-			tmp := t.TempDir()
-			path, data := writeRandom(t, t.TempDir(), 8*testSlice, 5)
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			up := e.uploader(pan123.WithTempDir(tmp), pan123.WithProgress(func(p pan123.Progress) {
-				if p.Phase == pan123.PhaseUploading && p.Done > 0 {
-					cancel()
+	const size = 8 * testSlice
+	for _, p := range driveProtocols {
+		for _, stream := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/stream=%v", protocolName(p), stream), func(t *testing.T) {
+				e := newEnv(t, pan123test.WithBandwidth(2<<20))
+				tmp := t.TempDir()
+				path, data := writeRandom(t, t.TempDir(), size, 5)
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				up := e.uploader(pan123.WithProtocol(p), pan123.WithTempDir(tmp), pan123.WithProgress(func(p pan123.Progress) {
+					if p.Phase == pan123.PhaseUploading && p.Done > 0 {
+						cancel()
+					}
+				}))
+				done := make(chan error, 1)
+				go func() {
+					var err error
+					if stream {
+						_, err = up.Upload(ctx, io.MultiReader(bytes.NewReader(data)), pan123.FileInput{Name: "s.bin"})
+					} else {
+						_, err = up.UploadFile(ctx, path, pan123.FileInput{})
+					}
+					done <- err
+				}()
+				select {
+				case err := <-done:
+					require.ErrorIs(t, err, context.Canceled)
+					var ue *pan123.UploadError
+					if !singleStep(p, size) && assert.ErrorAs(t, err, &ue) {
+						assert.NotEmpty(t, ue.PreuploadID)
+					}
+				case <-time.After(30 * time.Second): // a hang guard, not a wait
+					t.Fatal("upload did not return after cancel")
 				}
-			}))
-			done := make(chan error, 1)
-			go func() {
-				var err error
-				if stream {
-					_, err = up.Upload(ctx, io.MultiReader(bytes.NewReader(data)), pan123.FileInput{Name: "s.bin"})
+				left, err := os.ReadDir(tmp)
+				require.NoError(t, err)
+				assert.Empty(t, left, "temp files left behind")
+				if singleStep(p, size) {
+					assert.LessOrEqual(t, e.srv.Count(bytesOp(p, size)), 1)
 				} else {
-					_, err = up.UploadFile(ctx, path, pan123.FileInput{})
+					assert.Less(t, e.srv.Count(bytesOp(p, size)), 8, "slices kept going after cancel")
 				}
-				done <- err
-			}()
-			select {
-			case err := <-done:
-				require.ErrorIs(t, err, context.Canceled)
-				var ue *pan123.UploadError
-				if assert.ErrorAs(t, err, &ue) {
-					assert.NotEmpty(t, ue.PreuploadID)
-				}
-			case <-time.After(30 * time.Second): // a hang guard, not a wait
-				t.Fatal("upload did not return after cancel")
-			}
-			left, err := os.ReadDir(tmp)
-			require.NoError(t, err)
-			assert.Empty(t, left, "temp files left behind")
-			assert.Less(t, e.srv.Count(pan123test.OpPut), 8, "slices kept going after cancel")
-			e.c.CloseIdleConnections()
-			e.srv.Close()
-		})
+				e.c.CloseIdleConnections()
+				e.srv.Close()
+			})
+		}
 	}
 }
 
 func TestUploadFromStream(t *testing.T) {
-	e := newEnv(t)
-	tmp := t.TempDir()
-	_, data := writeRandom(t, t.TempDir(), 2*testSlice+5, 9)
-	var phases []pan123.Phase
-	up := e.uploader(pan123.WithTempDir(tmp), pan123.WithProgress(func(p pan123.Progress) {
-		if p.Event == pan123.EventPhase {
-			phases = append(phases, p.Phase)
-		}
-	}))
-	// A plain reader (no Seek, no ReadAt) is spooled once while hashed.
-	res, err := up.Upload(t.Context(), io.MultiReader(bytes.NewReader(data)), pan123.FileInput{Name: "stream.bin", Size: int64(len(data))})
-	require.NoError(t, err)
-	f, ok := e.srv.File(res.FileID)
-	require.True(t, ok)
-	assert.True(t, bytes.Equal(data, f.Data))
-	assert.Equal(t, []pan123.Phase{pan123.PhaseHashing, pan123.PhaseUploading, pan123.PhaseCompleting, pan123.PhaseDone}, phases)
-	left, _ := os.ReadDir(tmp)
-	assert.Empty(t, left, "spool file not removed")
+	const size = 2*testSlice + 5
+	for _, p := range driveProtocols {
+		t.Run(protocolName(p), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			tmp := t.TempDir()
+			_, data := writeRandom(t, t.TempDir(), size, 9)
+			var phases []pan123.Phase
+			up := e.uploader(pan123.WithProtocol(p), pan123.WithTempDir(tmp), pan123.WithProgress(func(p pan123.Progress) {
+				if p.Event == pan123.EventPhase {
+					phases = append(phases, p.Phase)
+				}
+			}))
+			// A plain reader (no Seek, no ReadAt) is spooled once while hashed.
+			res, err := up.Upload(t.Context(), io.MultiReader(bytes.NewReader(data)), pan123.FileInput{Name: "stream.bin", Size: int64(len(data))})
+			require.NoError(t, err)
+			f, ok := e.srv.File(res.FileID)
+			require.True(t, ok)
+			assert.True(t, bytes.Equal(data, f.Data))
+			want := []pan123.Phase{pan123.PhaseHashing, pan123.PhaseUploading, pan123.PhaseCompleting, pan123.PhaseDone}
+			if singleStep(p, size) {
+				want = []pan123.Phase{pan123.PhaseHashing, pan123.PhaseUploading, pan123.PhaseDone}
+			}
+			assert.Equal(t, want, phases)
+			left, _ := os.ReadDir(tmp)
+			assert.Empty(t, left, "spool file not removed")
 
-	// A seekable reader is read in place from its current offset.
-	r := bytes.NewReader(append([]byte("HEADER"), data...))
-	_, err = r.Seek(6, io.SeekStart)
-	require.NoError(t, err)
-	res2, err := up.Upload(t.Context(), r, pan123.FileInput{Name: "seek.bin"})
-	require.NoError(t, err)
-	assert.True(t, res2.Reused, "same content as the stream: instant upload")
-	assert.Equal(t, md5hex(data), res2.MD5)
+			// A seekable reader is read in place from its current offset.
+			r := bytes.NewReader(append([]byte("HEADER"), data...))
+			_, err = r.Seek(6, io.SeekStart)
+			require.NoError(t, err)
+			res2, err := up.Upload(t.Context(), r, pan123.FileInput{Name: "seek.bin"})
+			require.NoError(t, err)
+			assert.Equal(t, !singleStep(p, size), res2.Reused, "same content as the stream: instant upload (not in single-step)")
+			assert.Equal(t, md5hex(data), res2.MD5)
+			f2, ok := e.srv.File(res2.FileID)
+			require.True(t, ok)
+			assert.Equal(t, md5hex(data), f2.MD5)
 
-	// A wrong MD5 given with a stream is caught, not trusted.
-	_, err = up.Upload(t.Context(), io.MultiReader(bytes.NewReader(data)), pan123.FileInput{Name: "bad.bin", MD5: strings.Repeat("0", 32)})
-	require.ErrorIs(t, err, pan123.ErrInvalidInput)
+			// A wrong MD5 given with a stream is caught, not trusted.
+			_, err = up.Upload(t.Context(), io.MultiReader(bytes.NewReader(data)), pan123.FileInput{Name: "bad.bin", MD5: strings.Repeat("0", 32)})
+			require.ErrorIs(t, err, pan123.ErrInvalidInput)
+		})
+	}
 }
 
 func TestUploadProgressIsByteAccurate(t *testing.T) {
-	e := newEnv(t)
-	e.srv.Inject(pan123test.Fault{Op: pan123test.OpPut, SliceNo: 2, Drop: true})
-	path, _ := writeRandom(t, t.TempDir(), 4*testSlice+1, 11)
-	var last pan123.Progress
-	var retried, sliceDone int
-	var hashed int64
-	up := e.uploader(pan123.WithProgress(func(p pan123.Progress) {
-		require.LessOrEqual(t, p.Done, p.Total)
-		require.GreaterOrEqual(t, p.Done, int64(0))
-		switch {
-		case p.Phase == pan123.PhaseHashing:
-			hashed = p.Done
-		case p.Event == pan123.EventSliceRetry:
-			retried++
-			require.Less(t, p.Done, last.Done, "a retry rolls progress back")
-		case p.Event == pan123.EventSliceDone:
-			sliceDone++
-		}
-		last = p
-	}))
-	res, err := up.UploadFile(t.Context(), path, pan123.FileInput{})
-	require.NoError(t, err)
-	assert.Equal(t, res.Size, hashed, "hashing phase reported every byte")
-	assert.Equal(t, 1, retried)
-	assert.Equal(t, 5, sliceDone)
-	assert.Equal(t, pan123.PhaseDone, last.Phase)
+	const size = 4*testSlice + 1
+	drops := map[pan123.Protocol]pan123test.Fault{
+		pan123.V1:   {Op: pan123test.OpPut, SliceNo: 2, Drop: true},
+		pan123.V2:   {Op: pan123test.OpV2Slice, SliceNo: 2, Drop: true},
+		pan123.Auto: {Op: pan123test.OpV2Single, Drop: true},
+	}
+	for _, p := range driveProtocols {
+		t.Run(protocolName(p), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.srv.Inject(drops[p])
+			path, _ := writeRandom(t, t.TempDir(), size, 11)
+			var last pan123.Progress
+			var retried, sliceDone int
+			var hashed int64
+			up := e.uploader(pan123.WithProtocol(p), pan123.WithProgress(func(p pan123.Progress) {
+				assert.LessOrEqual(t, p.Done, p.Total)
+				assert.GreaterOrEqual(t, p.Done, int64(0))
+				switch {
+				case p.Phase == pan123.PhaseHashing:
+					hashed = p.Done
+				case p.Event == pan123.EventSliceRetry:
+					retried++
+					assert.Less(t, p.Done, last.Done, "a retry rolls progress back")
+				case p.Event == pan123.EventSliceDone:
+					sliceDone++
+				}
+				last = p
+			}))
+			res, err := up.UploadFile(t.Context(), path, pan123.FileInput{})
+			require.NoError(t, err)
+			assert.Equal(t, res.Size, hashed, "hashing phase reported every byte")
+			assert.Equal(t, 1, retried)
+			if singleStep(p, size) {
+				assert.Equal(t, 1, sliceDone, "the single-step post is slice 1")
+			} else {
+				assert.Equal(t, 5, sliceDone)
+			}
+			assert.Equal(t, pan123.PhaseDone, last.Phase)
+		})
+	}
 }
 
 func TestUploadConcurrencyBound(t *testing.T) {
-	for _, n := range []int{1, 3} {
-		e := newEnv(t, pan123test.WithLatency(2*time.Millisecond))
-		path, _ := writeRandom(t, t.TempDir(), 10*testSlice, uint64(n))
-		_, err := e.uploader(pan123.WithConcurrency(n)).UploadFile(t.Context(), path, pan123.FileInput{})
-		require.NoError(t, err)
-		assert.LessOrEqual(t, e.maxInflight.Load(), int64(n))
-		assert.GreaterOrEqual(t, e.maxInflight.Load(), int64(1))
+	for _, p := range []pan123.Protocol{pan123.V1, pan123.V2} { // Auto sends this file in one post
+		for _, n := range []int{1, 3} {
+			e := newEnv(t, pan123test.WithLatency(2*time.Millisecond))
+			path, _ := writeRandom(t, t.TempDir(), 10*testSlice, uint64(n))
+			_, err := e.uploader(pan123.WithProtocol(p), pan123.WithConcurrency(n)).UploadFile(t.Context(), path, pan123.FileInput{})
+			require.NoError(t, err)
+			assert.LessOrEqual(t, e.maxInflight.Load(), int64(n), protocolName(p))
+			assert.GreaterOrEqual(t, e.maxInflight.Load(), int64(1), protocolName(p))
+		}
 	}
 }
 
 func TestUploadBadInputSendsNothing(t *testing.T) {
-	e := newEnv(t)
 	dir := t.TempDir()
 	good, _ := writeRandom(t, dir, 100, 1)
 	empty := filepath.Join(dir, "empty")
@@ -427,46 +720,62 @@ func TestUploadBadInputSendsNothing(t *testing.T) {
 	require.NoError(t, f.Truncate(pan123.MaxFileSize+1)) // sparse: no disk used
 	require.NoError(t, f.Close())
 
-	up := e.uploader()
-	ctx := t.Context()
-	cases := map[string]func() error{
-		"empty name for reader": func() error {
-			_, err := up.Upload(ctx, strings.NewReader("x"), pan123.FileInput{})
-			return err
-		},
-		"slash in name":   func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Name: "a/b"}); return err },
-		"forbidden chars": func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Name: `a?b`}); return err },
-		"all spaces":      func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Name: "   "}); return err },
-		"256 characters": func() error {
-			_, err := up.UploadFile(ctx, good, pan123.FileInput{Name: strings.Repeat("名", 256)})
-			return err
-		},
-		"directory":       func() error { _, err := up.UploadFile(ctx, dir, pan123.FileInput{Name: "d"}); return err },
-		"missing file":    func() error { _, err := up.UploadFile(ctx, filepath.Join(dir, "nope"), pan123.FileInput{}); return err },
-		"empty file":      func() error { _, err := up.UploadFile(ctx, empty, pan123.FileInput{}); return err },
-		"over 10 GB":      func() error { _, err := up.UploadFile(ctx, huge, pan123.FileInput{}); return err },
-		"bad md5":         func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{MD5: "xyz"}); return err },
-		"bad duplicate":   func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Duplicate: 7}); return err },
-		"negative parent": func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{ParentFileID: -1}); return err },
-		"size mismatch":   func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Size: 99}); return err },
-		"bad image name":  func() error { _, err := up.UploadImageFile(ctx, good, pan123.ImageInput{Name: "a|b"}); return err },
-		"empty stream":    func() error { _, err := up.Upload(ctx, strings.NewReader(""), pan123.FileInput{Name: "e"}); return err },
-		"stream too short": func() error {
-			_, err := up.Upload(ctx, io.MultiReader(strings.NewReader("abc")), pan123.FileInput{Name: "e", Size: 4})
-			return err
-		},
-		"bad option": func() error {
-			_, err := up.UploadFile(ctx, good, pan123.FileInput{}, pan123.WithConcurrency(0))
-			return err
-		},
-		"nil reader": func() error { _, err := up.Upload(ctx, nil, pan123.FileInput{Name: "n"}); return err },
-	}
-	for name, fn := range cases {
-		t.Run(name, func(t *testing.T) {
-			err := fn()
-			require.ErrorIs(t, err, pan123.ErrInvalidInput)
-			assert.Empty(t, e.srv.Requests(), "a request reached the platform")
-		})
+	for _, p := range driveProtocols {
+		e := newEnv(t)
+		up := e.uploader(pan123.WithProtocol(p))
+		ctx := t.Context()
+		cases := map[string]func() error{
+			"empty name for reader": func() error {
+				_, err := up.Upload(ctx, strings.NewReader("x"), pan123.FileInput{})
+				return err
+			},
+			"slash in name":   func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Name: "a/b"}); return err },
+			"forbidden chars": func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Name: `a?b`}); return err },
+			"all spaces":      func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Name: "   "}); return err },
+			"256 characters": func() error {
+				_, err := up.UploadFile(ctx, good, pan123.FileInput{Name: strings.Repeat("名", 256)})
+				return err
+			},
+			"directory":    func() error { _, err := up.UploadFile(ctx, dir, pan123.FileInput{Name: "d"}); return err },
+			"missing file": func() error { _, err := up.UploadFile(ctx, filepath.Join(dir, "nope"), pan123.FileInput{}); return err },
+			"empty file":   func() error { _, err := up.UploadFile(ctx, empty, pan123.FileInput{}); return err },
+			"over 10 GB":   func() error { _, err := up.UploadFile(ctx, huge, pan123.FileInput{}); return err },
+			"bad md5":      func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{MD5: "xyz"}); return err },
+			"bad sha1": func() error {
+				_, err := up.UploadFile(ctx, good, pan123.FileInput{SHA1: strings.Repeat("g", 40)})
+				return err
+			},
+			"short sha1":      func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{SHA1: "abc"}); return err },
+			"bad duplicate":   func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Duplicate: 7}); return err },
+			"negative parent": func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{ParentFileID: -1}); return err },
+			"size mismatch":   func() error { _, err := up.UploadFile(ctx, good, pan123.FileInput{Size: 99}); return err },
+			"bad image name":  func() error { _, err := up.UploadImageFile(ctx, good, pan123.ImageInput{Name: "a|b"}); return err },
+			"empty stream":    func() error { _, err := up.Upload(ctx, strings.NewReader(""), pan123.FileInput{Name: "e"}); return err },
+			"stream too short": func() error {
+				_, err := up.Upload(ctx, io.MultiReader(strings.NewReader("abc")), pan123.FileInput{Name: "e", Size: 4})
+				return err
+			},
+			"stream with bad sha1": func() error {
+				_, err := up.Upload(ctx, io.MultiReader(strings.NewReader("abc")), pan123.FileInput{Name: "e", SHA1: "x"})
+				return err
+			},
+			"bad option": func() error {
+				_, err := up.UploadFile(ctx, good, pan123.FileInput{}, pan123.WithConcurrency(0))
+				return err
+			},
+			"bad protocol": func() error {
+				_, err := up.UploadFile(ctx, good, pan123.FileInput{}, pan123.WithProtocol(pan123.Protocol(9)))
+				return err
+			},
+			"nil reader": func() error { _, err := up.Upload(ctx, nil, pan123.FileInput{Name: "n"}); return err },
+		}
+		for name, fn := range cases {
+			t.Run(protocolName(p)+"/"+name, func(t *testing.T) {
+				err := fn()
+				require.ErrorIs(t, err, pan123.ErrInvalidInput)
+				assert.Empty(t, e.srv.Requests(), "a request reached the platform")
+			})
+		}
 	}
 }
 
@@ -479,21 +788,24 @@ func TestUploadHostileAnswers(t *testing.T) {
 		"reuse without id":    `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"","reuse":true,"sliceSize":1048576},"x-traceID":"t"}`,
 		"no preupload id":     `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"","reuse":false,"sliceSize":1048576},"x-traceID":"t"}`,
 	}
-	for name, body := range cases {
-		t.Run(name, func(t *testing.T) {
-			e := newEnv(t)
-			e.srv.Inject(pan123test.Fault{Op: pan123test.OpCreate, Body: body})
-			path, _ := writeRandom(t, t.TempDir(), 20000, 2)
-			_, err := e.uploader().UploadFile(t.Context(), path, pan123.FileInput{})
-			require.ErrorIs(t, err, pan123.ErrProtocol)
-			assert.Zero(t, e.srv.Count(pan123test.OpPut))
-		})
+	for _, p := range []pan123.Protocol{pan123.V1, pan123.V2} {
+		create := map[pan123.Protocol]pan123test.Op{pan123.V1: pan123test.OpCreate, pan123.V2: pan123test.OpV2Create}[p]
+		for name, body := range cases {
+			t.Run(protocolName(p)+"/"+name, func(t *testing.T) {
+				e := newEnv(t)
+				e.srv.Inject(pan123test.Fault{Op: create, Body: body})
+				path, _ := writeRandom(t, t.TempDir(), 20000, 2)
+				_, err := e.uploader(pan123.WithProtocol(p)).UploadFile(t.Context(), path, pan123.FileInput{})
+				require.ErrorIs(t, err, pan123.ErrProtocol)
+				assert.Zero(t, e.srv.Count(pan123test.OpPut)+e.srv.Count(pan123test.OpV2Slice))
+			})
+		}
 	}
 	for name, body := range map[string]string{
 		"empty presigned url": `{"code":0,"message":"ok","data":{"presignedURL":"","isMultipart":false},"x-traceID":"t"}`,
 		"ftp presigned url":   `{"code":0,"message":"ok","data":{"presignedURL":"ftp://example.invalid/x","isMultipart":false},"x-traceID":"t"}`,
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run("V1/"+name, func(t *testing.T) {
 			e := newEnv(t)
 			e.srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Body: body, Times: -1})
 			path, _ := writeRandom(t, t.TempDir(), 20000, 2)
@@ -502,16 +814,49 @@ func TestUploadHostileAnswers(t *testing.T) {
 			assert.Equal(t, 1, e.srv.Count(pan123test.OpGetUploadURL), "a protocol error is not retried")
 		})
 	}
+	// Upload hosts must be absolute http(s) URLs; none at all is refused too.
+	const small, large = 20000, pan123.AutoSingleThreshold + 1
+	ftpServer := `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"p","reuse":false,"sliceSize":1048576,"servers":["ftp://example.invalid"]},"x-traceID":"t"}`
+	noServers := `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"p","reuse":false,"sliceSize":1048576,"servers":[]},"x-traceID":"t"}`
+	emptyDomain := pan123test.Fault{Op: pan123test.OpV2Domain, Body: `{"code":0,"message":"ok","data":[],"x-traceID":"t"}`}
+	for name, tc := range map[string]struct {
+		p      pan123.Protocol
+		size   int64
+		faults []pan123test.Fault
+	}{
+		"V2/ftp upload server":         {pan123.V2, small, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}}},
+		"V2/no servers, empty domain":  {pan123.V2, small, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: noServers}, emptyDomain}},
+		"Auto/empty domain":            {pan123.Auto, small, []pan123test.Fault{emptyDomain}},
+		"Auto large/ftp upload server": {pan123.Auto, large, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}}},
+		"Auto/relative domain": {pan123.Auto, small, []pan123test.Fault{{Op: pan123test.OpV2Domain,
+			Body: `{"code":0,"message":"ok","data":["openapi-upload.123242.com"],"x-traceID":"t"}`}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			for _, f := range tc.faults {
+				e.srv.Inject(f)
+			}
+			path, _ := writeRandom(t, t.TempDir(), tc.size, 2)
+			_, err := e.uploader(pan123.WithProtocol(tc.p)).UploadFile(t.Context(), path, pan123.FileInput{})
+			require.ErrorIs(t, err, pan123.ErrProtocol)
+			assert.Zero(t, e.srv.Count(pan123test.OpV2Slice)+e.srv.Count(pan123test.OpV2Single), "bytes sent")
+		})
+	}
 }
 
 func TestUploadCompleteTimeout(t *testing.T) {
-	e := newEnv(t)
-	e.srv.Inject(pan123test.Fault{Op: pan123test.OpComplete, Times: -1, Code: 20103})
-	path, _ := writeRandom(t, t.TempDir(), 100, 2)
-	_, err := e.uploader(pan123.WithCompleteTimeout(50*time.Millisecond)).UploadFile(t.Context(), path, pan123.FileInput{})
-	var ue *pan123.UploadError
-	require.ErrorAs(t, err, &ue)
-	assert.NotEmpty(t, ue.PreuploadID, "the session is kept so the caller can poll on")
-	assert.False(t, errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "deadline"))
-	assert.Contains(t, err.Error(), "completion deadline")
+	for p, complete := range map[pan123.Protocol]pan123test.Op{pan123.V1: pan123test.OpComplete, pan123.V2: pan123test.OpV2Complete} {
+		t.Run(protocolName(p), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.srv.Inject(pan123test.Fault{Op: complete, Times: -1, Code: 20103})
+			path, _ := writeRandom(t, t.TempDir(), 100, 2)
+			_, err := e.uploader(pan123.WithProtocol(p), pan123.WithCompleteTimeout(50*time.Millisecond)).UploadFile(t.Context(), path, pan123.FileInput{})
+			var ue *pan123.UploadError
+			require.ErrorAs(t, err, &ue)
+			assert.NotEmpty(t, ue.PreuploadID, "the session is kept so the caller can poll on")
+			assert.False(t, errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "deadline"))
+			assert.Contains(t, err.Error(), "completion deadline")
+		})
+	}
 }

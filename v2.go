@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-resty/resty/v2"
 )
 
 // The V2 protocol of the drive (api.md §4): create answers upload servers,
@@ -194,9 +196,14 @@ func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]st
 		return fmt.Errorf("post %s: %w", path, redact(err))
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody+1))
 	if err != nil {
 		return fmt.Errorf("post %s: read answer: %w", path, err)
+	}
+	if len(b) > maxAPIBody {
+		// As on the API host: an oversized answer is refused, not decoded
+		// truncated (which would read as a transient garbled body).
+		return fmt.Errorf("post %s: %w", path, resty.ErrResponseBodyTooLarge)
 	}
 	err = decodeEnvelope(http.MethodPost, path, resp.StatusCode, resp.Header, b, out, c.now())
 	if errors.Is(err, ErrUnauthorized) {
@@ -298,9 +305,13 @@ func sha1First(ctx context.Context, t target, size int64, rep *reporter) (*uploa
 	if in.SHA1 == "" {
 		return nil, nil
 	}
+	sum, err := validSHA1(in.SHA1)
+	if err != nil {
+		return nil, err
+	}
 	c := t.(interface{ client() *Client }).client()
 	id, reuse, err := c.SHA1Reuse(ctx, &SHA1ReuseRequest{ParentFileID: in.ParentFileID, Filename: in.Name,
-		SHA1: strings.ToLower(in.SHA1), Size: size, Duplicate: in.Duplicate})
+		SHA1: sum, Size: size, Duplicate: in.Duplicate})
 	if err != nil {
 		return nil, &UploadError{FileName: in.Name, Err: err}
 	}
@@ -316,6 +327,14 @@ func sha1First(ctx context.Context, t target, size int64, rep *reporter) (*uploa
 }
 
 func (t *driveTarget) client() *Client { return t.c }
+
+// validSHA1 checks a caller-supplied SHA-1 (40 hex digits) and lowercases it.
+func validSHA1(s string) (string, error) {
+	if len(s) != 40 || strings.Trim(strings.ToLower(s), "0123456789abcdef") != "" {
+		return "", invalidInput("SHA1 %q is not 40 hex digits", s)
+	}
+	return strings.ToLower(s), nil
+}
 
 // singleTarget sends a small drive file in one request (single-step upload).
 type singleTarget struct{ v2Target }
@@ -334,26 +353,48 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 	req := &SingleUploadRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name, Etag: sum, Size: src.size,
 		Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir}
 	for attempt := 1; ; attempt++ {
-		body := &sliceBody{src: src.r, off: src.off, r: io.NewSectionReader(src.r, src.off, src.size), onRead: func(n int) { rep.add(int64(n)) }}
-		r, err := t.c.SingleUpload(ctx, hosts[(attempt-1)%len(hosts)], req, body)
+		r, sent, err := t.sendOnce(ctx, cfg, hosts[(attempt-1)%len(hosts)], req, src, rep)
 		if err == nil && r.Completed && r.FileID > 0 {
+			rep.slice(EventSliceDone, 1, 0, nil)
 			rep.phase(PhaseDone, 1)
 			return &upload{fileID: strconv.FormatInt(r.FileID, 10), name: t.in.Name, size: src.size, md5: sum}, nil
 		}
 		if err == nil {
 			err = protocolError("single-step upload answered completed=%v, fileID=%d", r.Completed, r.FileID)
 		}
-		var ae *APIError
-		queued := errors.As(err, &ae) && ae.Code == 1 && strings.Contains(ae.Message, transientSingleMessage)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if attempt >= pol.maxAttempts || !(queued || sliceRetryable(ctx, err)) {
+		var ae *APIError
+		queued := errors.As(err, &ae) && ae.Code == 1 && strings.Contains(ae.Message, transientSingleMessage)
+		// Like create, a single-step upload that may have been acted on is
+		// not replayed under KeepBoth: a replay could store a second copy.
+		ambiguous := t.in.Duplicate == KeepBoth && !queued && !notSent(err)
+		if attempt >= pol.maxAttempts || ambiguous || !(queued || sliceRetryable(ctx, err)) {
+			rep.slice(EventBytes, 0, -sent, nil)
 			return nil, &UploadError{FileName: t.in.Name, Err: err}
 		}
-		rep.slice(EventSliceRetry, 1, -body.sent, err)
-		if err := sleepCtx(ctx, pol.delay(attempt, time.Second)); err != nil {
+		rep.slice(EventSliceRetry, 1, -sent, err)
+		var hint time.Duration
+		if queued {
+			hint = time.Second // "请慢一点"
+		} else if ae != nil {
+			hint = ae.RetryAfter
+		}
+		if err := sleepCtx(ctx, pol.delay(attempt, hint)); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// sendOnce makes one single-step attempt with the stall detector of slice
+// sends, and reports how many bytes left.
+func (t *singleTarget) sendOnce(ctx context.Context, cfg uploadConfig, host string, req *SingleUploadRequest, src *source, rep *reporter) (*SingleUploadResult, int64, error) {
+	var r *SingleUploadResult
+	sent, err := sendWithStall(ctx, cfg.stallTimeout, src.r, src.off, src.size, rep, func(ctx context.Context, body *sliceBody) error {
+		var err error
+		r, err = t.c.SingleUpload(ctx, host, req, body)
+		return err
+	})
+	return r, sent, err
 }

@@ -31,6 +31,7 @@ const (
 	OpV2Domain           Op = "/upload/v2/file/domain"
 	OpV2Single           Op = "/upload/v2/file/single/create" // on the upload servers
 	OpV2SHA1Reuse        Op = "/upload/v2/file/sha1_reuse"
+	OpFileList           Op = "/api/v2/file/list"
 	OpPut                Op = "PUT" // a presigned slice PUT (either family)
 )
 
@@ -73,6 +74,7 @@ func (s *Server) apiRoutes() map[string]route {
 	add(OpV2Complete, post, endpoint{true, preuploadFields, s.completeV2})
 	add(OpV2SHA1Reuse, post, endpoint{true, sha1ReuseFields, s.sha1Reuse})
 	add(OpV2Domain, http.MethodGet, endpoint{auth: true, handle: s.domain})
+	mux[string(OpFileList)] = route{op: OpFileList, method: http.MethodGet, serve: s.serveFileList}
 	return mux
 }
 
