@@ -28,7 +28,9 @@
 // get_upload_url, list_upload_parts, upload_complete, upload_async_result,
 // mkdir}; the same under /upload/v1/oss/file/ (image bed); POST
 // /upload/v2/file/{create, upload_complete, sha1_reuse}; GET
-// /upload/v2/file/domain; PUT /storage/<key>/<sliceNo>?X-Amz-... (presigned).
+// /upload/v2/file/domain; GET /api/v2/file/list (strict query, paged with
+// lastFileId; see list.go); PUT /storage/<key>/<sliceNo>?X-Amz-...
+// (presigned).
 // Upload servers: POST /upload/v2/file/slice and
 // /upload/v2/file/single/create (multipart/form-data). Any other path
 // answers HTTP 404, a wrong method HTTP 405 (both with an envelope).
