@@ -187,6 +187,12 @@ func (u *Uploader) driveTarget(in FileInput) (target, error) {
 	if err == nil && in.ParentFileID < 0 {
 		err = invalidInput("negative ParentFileID %d", in.ParentFileID)
 	}
+	if err == nil && in.SHA1 != "" {
+		_, err = validSHA1(in.SHA1) // before any read or request, streams included
+	}
+	if err == nil && in.MD5 != "" {
+		_, err = validMD5(in.MD5)
+	}
 	return &driveTarget{c: u.c, in: in}, err
 }
 
@@ -194,7 +200,11 @@ func (u *Uploader) imageTarget(in ImageInput) (target, error) {
 	if u.c == nil {
 		return nil, invalidInput("nil Client")
 	}
-	return &imageTarget{c: u.c, in: in}, validateName(in.Name)
+	err := validateName(in.Name)
+	if err == nil && in.MD5 != "" {
+		_, err = validMD5(in.MD5)
+	}
+	return &imageTarget{c: u.c, in: in}, err
 }
 
 // upload is what run hands back to the typed wrappers.
