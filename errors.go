@@ -53,6 +53,7 @@ type APIError struct {
 	RetryAfter time.Duration // from a Retry-After header, if any
 }
 
+// Error gives the method, path, code (or HTTP status), message and trace ID.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pan123: %s %s: ", e.Method, e.Path)
@@ -98,6 +99,7 @@ type UploadError struct {
 	resume *resumeState // what Resume needs; nil when the session cannot be resumed
 }
 
+// Error names the file, the failed slice if any, and the cause.
 func (e *UploadError) Error() string {
 	var b strings.Builder
 	b.WriteString("pan123: upload " + e.FileName)
@@ -112,6 +114,7 @@ func (e *UploadError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the cause.
 func (e *UploadError) Unwrap() error { return e.Err }
 
 // invalidInput wraps a validation problem so that errors.Is(err, ErrInvalidInput) holds.

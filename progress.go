@@ -15,6 +15,7 @@ const (
 	PhaseDone                        // finished: the file exists
 )
 
+// String names the phase: "hashing", "uploading", "completing" or "done".
 func (p Phase) String() string {
 	switch p {
 	case PhaseHashing:
