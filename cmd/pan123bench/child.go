@@ -38,6 +38,9 @@ func runChild(arg string) int {
 		return 0
 	}
 	var uopts []pan123.UploadOption
+	if cfg.V2 {
+		uopts = append(uopts, pan123.WithProtocol(pan123.V2))
+	}
 	if cfg.Concurrency > 0 {
 		uopts = append(uopts, pan123.WithConcurrency(cfg.Concurrency))
 	}

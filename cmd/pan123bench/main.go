@@ -174,12 +174,14 @@ type variant struct {
 	title    string
 	slice    int64
 	noLimits bool
+	v2       bool // WithProtocol(V2): slices posted with their MD5, hashed right before
 }
 
 var variants = []variant{
-	{"sdk", "64 MiB slices, limiter off", 64 * mib, true},
-	{"sdk_limited64", "64 MiB slices, default limiter", 64 * mib, false},
-	{"sdk_default", "16 MiB slices, default limiter (all defaults)", pan123test.DefaultSliceSize, false},
+	{"sdk", "64 MiB slices, limiter off", 64 * mib, true, false},
+	{"sdk_limited64", "64 MiB slices, default limiter", 64 * mib, false, false},
+	{"sdk_default", "16 MiB slices, default limiter (all defaults)", pan123test.DefaultSliceSize, false, false},
+	{"sdk_v2", "V2, 16 MiB slices, limiter off", pan123test.DefaultSliceSize, true, true},
 }
 
 // sizeRow is the result of one file size on loopback.
@@ -205,6 +207,11 @@ func (r sizeRow) strictFloor() float64 { return r.md5 + min(r.putFile, r.putCopy
 // with it on, the MD5 pass then the slower of the transfer and the
 // get_upload_url calls spaced 1/20 s apart (the first is free).
 func (r sizeRow) bound(v variant) float64 {
+	if v.v2 {
+		// V2 must send each slice's MD5 before its bytes: one more MD5
+		// pass (slice by slice) on top of the floor's work.
+		return r.floor() + r.md5
+	}
 	if v.noLimits {
 		return r.floor()
 	}
@@ -249,7 +256,7 @@ func (b *bench) sizeRun(ctx context.Context, size int64) (sizeRow, error) {
 		row.floorAll[0] = append(row.floorAll[0], fl)
 		fmt.Printf("   rep %d: floor %.3fs (md5 %.3fs + put %.3fs; strict: put with a reader body %.3fs)\n", rep, fl, md5s, putF, putC)
 		for i, v := range variants {
-			res, err := b.upload(ctx, path, "", v.slice, v.noLimits)
+			res, err := b.upload(ctx, path, "", v)
 			if err != nil {
 				return row, err
 			}
@@ -301,11 +308,11 @@ func (b *bench) slowRun(ctx context.Context, conc int, size, rate int64, latency
 }
 
 // upload runs one UploadFile in a child process against a fresh fake.
-func (b *bench) upload(ctx context.Context, path, sum string, slice int64, noLimits bool) (childResult, error) {
-	s := pan123test.NewServer(pan123test.WithStore(pan123test.StoreNothing), pan123test.WithSliceSize(slice))
+func (b *bench) upload(ctx context.Context, path, sum string, v variant) (childResult, error) {
+	s := pan123test.NewServer(pan123test.WithStore(pan123test.StoreNothing), pan123test.WithSliceSize(v.slice))
 	defer s.Close()
 	return runChildProcess(ctx, childConfig{URL: s.URL, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
-		File: path, MD5: sum, Concurrency: b.conc, NoLimits: noLimits})
+		File: path, MD5: sum, Concurrency: b.conc, NoLimits: v.noLimits, V2: v.v2})
 }
 
 // generate writes a file of pseudo-random bytes (every MiB differs) and
@@ -415,6 +422,7 @@ type childConfig struct {
 	MD5                         string // given: no hashing pass
 	Concurrency                 int    // 0 = default
 	NoLimits                    bool   // WithoutRateLimits
+	V2                          bool   // WithProtocol(V2)
 }
 
 // childResult is what the child reports on its last stdout line.
@@ -532,15 +540,15 @@ func printTables(rows []sizeRow, slow []slowRow, rate int64, latency time.Durati
 			if i > 0 {
 				lead = fmt.Sprintf("%-6s %8s %8s %8s %9s", "", "", "", "", "")
 			}
-			name := map[string]string{"sdk": "64Mi", "sdk_limited64": "64Mi+limiter", "sdk_default": "16Mi+limiter"}[v.key]
+			name := map[string]string{"sdk": "64Mi", "sdk_limited64": "64Mi+limiter", "sdk_default": "16Mi+limiter", "sdk_v2": "V2 16Mi"}[v.key]
 			strict := "-"
-			if v.noLimits {
+			if v.noLimits && !v.v2 {
 				strict = fmt.Sprintf("%.3f", r.sdk[i]/r.strictFloor())
 			}
 			fmt.Fprintf(&t, "%s | %-13s %8.3fs %7.3fs %7.3f %7s %7.3fs %9s\n", lead, name, r.sdk[i], r.bound(v), r.sdk[i]/r.bound(v), strict, r.sdk[i]/g, fmtSize(r.rss[i]))
 		}
 	}
-	fmt.Fprintf(&t, "bound: the floor when the limiter is off; with it on, md5 + max(put, (slices-1)/%d s)\n", urlQPS)
+	fmt.Fprintf(&t, "bound: the floor when the limiter is off; with it on, md5 + max(put, (slices-1)/%d s); V2: floor + md5 (slice MD5s)\n", urlQPS)
 	if len(slow) > 0 {
 		fmt.Fprintf(&t, "\nSlow link: %s/s per connection, +%v per request, MD5 given (no hashing pass), default limiter;\n", fmtSize(rate), latency)
 		fmt.Fprintf(&t, "ideal = min(c × rate, %d/s × slice); time is UploadFile from call to return (create, slices, complete)\n", urlQPS)
@@ -576,7 +584,7 @@ func printTables(rows []sizeRow, slow []slowRow, rate int64, latency time.Durati
 			line(v.key+"_upload", extra, r.sdk[i], "s")
 			line(v.key+"_bound", extra, r.bound(v), "s")
 			line(v.key+"_ratio", extra, r.sdk[i]/r.bound(v), "ratio")
-			if v.noLimits {
+			if v.noLimits && !v.v2 {
 				line(v.key+"_ratio_strict", extra, r.sdk[i]/r.strictFloor(), "ratio")
 			}
 			line(v.key+"_per_gib", extra, r.sdk[i]/g, "s/GiB")
