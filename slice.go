@@ -44,11 +44,17 @@ func planSlices(size, sliceSize int64) ([]slicePlan, error) {
 // upload, so it is no bigger (it was 1 MiB).
 const hashBufSize = 256 << 10
 
+// hashBufs recycles hashing buffers: V2 and resume hash slice by slice, and
+// a fresh buffer per slice was most of their garbage.
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, hashBufSize); return &b }}
+
 // md5Of hashes n bytes of r from off, calling onRead with each chunk size.
 // A source that yields fewer than n bytes is io.ErrUnexpectedEOF.
 func md5Of(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
 	h := md5.New()
-	buf := make([]byte, min(int64(hashBufSize), max(n, 1)))
+	bp := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(bp)
+	buf := *bp
 	sr := io.NewSectionReader(r, off, n)
 	var done int64
 	for done < n {
