@@ -133,6 +133,25 @@ func onlyCheckpoint(t *testing.T, dir string) (string, cpRecord) {
 }
 
 // progressLog collects progress reports; it is safe for the upload's goroutines.
+// uploadExpectingRestart uploads path through cpDir and checks that the run
+// started over exactly once, for a reason containing why (an EventRestart
+// and one warning), and stored data. hook, if any, sees every report.
+func uploadExpectingRestart(t *testing.T, e *env, logs *recordingHandler, cpDir, path, name string, data []byte, why string, hook func(pan123.Progress)) *progressLog {
+	t.Helper()
+	log := &progressLog{hook: hook}
+	res, err := e.uploader(pan123.WithCheckpointDir(cpDir), pan123.WithProgress(log.fn)).
+		UploadFile(t.Context(), path, pan123.FileInput{Name: name})
+	require.NoError(t, err)
+	f, ok := e.srv.File(res.FileID)
+	require.True(t, ok)
+	require.True(t, bytes.Equal(data, f.Data), "stored bytes differ from the source")
+	restarts := log.of(pan123.EventRestart)
+	require.Len(t, restarts, 1)
+	assert.ErrorContains(t, restarts[0].Err, why)
+	assert.Len(t, logs.warnings("pan123: not resuming"), 1)
+	return log
+}
+
 type progressLog struct {
 	mu   sync.Mutex
 	all  []pan123.Progress
@@ -522,23 +541,12 @@ func TestResumeSourceModifiedRestarts(t *testing.T) {
 
 			e.srv.ResetRequests()
 			var newID string
-			var log progressLog
-			log.hook = func(p pan123.Progress) {
+			log := uploadExpectingRestart(t, e, logs, cpDir, path, "m.bin", data, "changed", func(p pan123.Progress) {
 				if p.Event == pan123.EventPhase && p.Phase == pan123.PhaseCompleting {
 					_, r := onlyCheckpoint(t, cpDir) // the new session's record, while it runs
 					newID = r.PreuploadID
 				}
-			}
-			res, err := e.uploader(pan123.WithCheckpointDir(cpDir), pan123.WithProgress(log.fn)).
-				UploadFile(t.Context(), path, pan123.FileInput{Name: "m.bin"})
-			require.NoError(t, err)
-			f, ok := e.srv.File(res.FileID)
-			require.True(t, ok)
-			require.True(t, bytes.Equal(data, f.Data), "stored bytes differ from the new content")
-			restarts := log.of(pan123.EventRestart)
-			require.Len(t, restarts, 1)
-			assert.ErrorContains(t, restarts[0].Err, "changed")
-			assert.Len(t, logs.warnings("pan123: not resuming"), 1)
+			})
 			assert.NotEmpty(t, newID)
 			assert.NotEqual(t, ue.PreuploadID, newID, "a new session")
 			reqs := e.srv.Requests()
@@ -578,17 +586,7 @@ func TestResumeExpiredSessionRestarts(t *testing.T) {
 			require.Nil(t, e.srv.Parts(ue.PreuploadID))
 
 			e.srv.ResetRequests()
-			var log progressLog
-			res, err := e.uploader(pan123.WithCheckpointDir(cpDir), pan123.WithProgress(log.fn)).
-				UploadFile(t.Context(), path, pan123.FileInput{Name: "x.bin"})
-			require.NoError(t, err)
-			f, ok := e.srv.File(res.FileID)
-			require.True(t, ok)
-			require.True(t, bytes.Equal(data, f.Data))
-			restarts := log.of(pan123.EventRestart)
-			require.Len(t, restarts, 1)
-			assert.ErrorContains(t, restarts[0].Err, "no longer knows")
-			assert.Len(t, logs.warnings("pan123: not resuming"), 1)
+			uploadExpectingRestart(t, e, logs, cpDir, path, "x.bin", data, "no longer knows", nil)
 			reqs := e.srv.Requests()
 			assert.Equal(t, 1, count(reqs, pan123test.OpListUploadParts), "the saved session was asked for once")
 			assert.Equal(t, 1, count(reqs, pan123test.OpCreate), "then a new one")
@@ -646,19 +644,7 @@ func TestResumeCorruptCheckpointIgnored(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(file, tc.corrupt(b), 0o600))
 
-			var log progressLog
-			res, err := e.uploader(pan123.WithCheckpointDir(cpDir), pan123.WithProgress(log.fn)).
-				UploadFile(t.Context(), path, pan123.FileInput{Name: "k.bin"})
-			require.NoError(t, err)
-			f, ok := e.srv.File(res.FileID)
-			require.True(t, ok)
-			require.True(t, bytes.Equal(data, f.Data))
-			restarts := log.of(pan123.EventRestart)
-			require.Len(t, restarts, 1)
-			assert.ErrorContains(t, restarts[0].Err, "checkpoint")
-			warns := logs.warnings("pan123: not resuming")
-			require.Len(t, warns, 1)
-			t.Log(warns[0])
+			uploadExpectingRestart(t, e, logs, cpDir, path, "k.bin", data, "checkpoint", nil)
 			assert.Empty(t, checkpoints(t, cpDir))
 		})
 	}
