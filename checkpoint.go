@@ -203,7 +203,7 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 		return errors.New("checkpoint belongs to another upload")
 	case cp.Size != src.size || !cp.ModTime.Equal(src.mtime):
 		return errors.New("the source changed since the interrupted upload (size or modification time)")
-	case sum != "" && !equalFoldASCII(sum, cp.MD5):
+	case sum != "" && !strings.EqualFold(sum, cp.MD5):
 		return errors.New("the source changed since the interrupted upload (MD5)")
 	}
 	return nil
@@ -235,7 +235,7 @@ func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *s
 		if p.PartNumber < 1 || p.PartNumber > len(plan) || p.Size != plan[p.PartNumber-1].Size || p.Etag == "" {
 			continue
 		}
-		if prev, ok := listed[p.PartNumber]; ok && !equalFoldASCII(prev, p.Etag) {
+		if prev, ok := listed[p.PartNumber]; ok && !strings.EqualFold(prev, p.Etag) {
 			p.Etag = "conflicting listings"
 		}
 		listed[p.PartNumber] = p.Etag
@@ -255,7 +255,7 @@ func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *s
 			}
 			return nil, fmt.Errorf("pan123: hash slice %d of %s: %w", no, t.name(), err)
 		}
-		if equalFoldASCII(local, listed[no]) {
+		if strings.EqualFold(local, listed[no]) {
 			skip[no] = true
 		}
 	}

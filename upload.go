@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -279,11 +280,6 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 			return nil, err
 		}
 	}
-	if sum != "" {
-		if _, err := validMD5(sum); err != nil {
-			return nil, err
-		}
-	}
 	cfg, err := u.config(opts)
 	if err != nil {
 		return nil, err
@@ -316,7 +312,7 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 	}
 	defer src.close()
 	rep.setSize(src.size)
-	if sum != "" && !equalFoldASCII(sum, got) {
+	if sum != "" && !strings.EqualFold(sum, got) {
 		return nil, invalidInput("MD5 given %s, the stream's content has %s", sum, got)
 	}
 	t = resolveTarget(cfg, t, src.size)
@@ -396,19 +392,6 @@ func (r ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return r.r.Read(p)
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i]|0x20, b[i]|0x20
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // runWith hashes src unless sum is given, then runs the flow.
