@@ -480,6 +480,9 @@ func TestRunResumeAfterCancel(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("second run: exit %d; stderr:\n%s", r.code, r.stderr)
 	}
+	if !strings.Contains(r.stdout, "resume.bin: resuming: ") || !strings.Contains(r.stdout, "of 8 slices are already on the platform") {
+		t.Errorf("the second run does not say it resumed:\n%s", r.stdout)
+	}
 	f := findFile(t, srv, "resume.bin")
 	if f.MD5 != sum || !bytes.Equal(f.Data, data) {
 		t.Fatalf("stored file differs from the source")

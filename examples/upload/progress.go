@@ -56,17 +56,26 @@ type barView struct {
 	w         io.Writer
 	fullWidth bool
 	bar       *progressbar.ProgressBar
+	skipped   int // slices a resume found on the platform
 }
 
 func (v *barView) update(p pan123.Progress) {
 	switch p.Event {
 	case pan123.EventPhase:
 		v.finish()
+		if line := resumeLine(p, &v.skipped); line != "" {
+			fmt.Fprintln(v.w, line)
+		}
 		if (p.Phase == pan123.PhaseHashing || p.Phase == pan123.PhaseUploading) && p.Total > 0 {
 			v.bar = v.newBar(fmt.Sprintf("%-9s %s", p.Phase, p.Name), p.Total)
 		}
 	case pan123.EventReused:
 		v.finish()
+	case pan123.EventSliceSkipped:
+		v.skipped++
+	case pan123.EventRestart:
+		v.finish()
+		fmt.Fprintf(v.w, "%s: starting over: %v\n", p.Name, p.Err)
 	case pan123.EventSliceRetry:
 		if v.bar != nil {
 			_, _ = progressbar.Bprintln(v.bar, fmt.Sprintf("slice %d failed, sending it again: %v", p.SliceNo, p.Err))
@@ -117,15 +126,30 @@ func (v *barView) end() { v.finish() }
 
 // plainView prints a line when a phase starts and one per 10 % of it.
 type plainView struct {
-	w     io.Writer
-	step  int // last 10 % step printed in this phase
-	start time.Time
+	w       io.Writer
+	step    int // last 10 % step printed in this phase
+	start   time.Time
+	skipped int // slices a resume found on the platform
+}
+
+// resumeLine says, when a resumed upload starts sending, how many slices
+// were already on the platform (and verified), and resets the count.
+func resumeLine(p pan123.Progress, skipped *int) string {
+	if p.Phase != pan123.PhaseUploading || *skipped == 0 {
+		return ""
+	}
+	line := fmt.Sprintf("%s: resuming: %d of %d slices are already on the platform (MD5 verified)", p.Name, *skipped, p.Slices)
+	*skipped = 0
+	return line
 }
 
 func (v *plainView) update(p pan123.Progress) {
 	switch p.Event {
 	case pan123.EventPhase:
 		v.step, v.start = 0, time.Now()
+		if line := resumeLine(p, &v.skipped); line != "" {
+			fmt.Fprintln(v.w, line)
+		}
 		switch p.Phase {
 		case pan123.PhaseHashing:
 			fmt.Fprintf(v.w, "%s: hashing %s\n", p.Name, formatSize(p.Total))
@@ -142,6 +166,8 @@ func (v *plainView) update(p pan123.Progress) {
 		fmt.Fprintf(v.w, "%s: slice %d failed, sending it again: %v\n", p.Name, p.SliceNo, p.Err)
 	case pan123.EventRestart:
 		fmt.Fprintf(v.w, "%s: starting over: %v\n", p.Name, p.Err)
+	case pan123.EventSliceSkipped:
+		v.skipped++
 	}
 	if (p.Phase != pan123.PhaseHashing && p.Phase != pan123.PhaseUploading) || p.Total <= 0 {
 		return
