@@ -163,3 +163,17 @@ func (s *tokenSource) invalidate(tok string) {
 func isContextError(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// warmToken fetches the access token in the background while the caller
+// does local work (the hashing pass), so that on a real network its round
+// trip and TLS handshake hide behind that work; a failure is left for the
+// first request to report. The returned func waits for the fetch: call it
+// before returning, so that no goroutine outlives the upload.
+func (c *Client) warmToken(ctx context.Context) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = c.tokens.token(ctx)
+	}()
+	return func() { <-done }
+}

@@ -402,6 +402,8 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 			return nil, err
 		}
 	} else {
+		// All input checks are done: the token may be fetched meanwhile.
+		defer u.c.warmToken(ctx)()
 		rep.phase(PhaseHashing, 0)
 		var err error
 		sum, err = md5Of(ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })

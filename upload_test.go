@@ -860,3 +860,27 @@ func TestUploadCompleteTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadFetchesTokenWhileHashing: the access token is fetched while the
+// file is hashed, so its round trip hides behind the hashing pass.
+func TestUploadFetchesTokenWhileHashing(t *testing.T) {
+	e := newEnv(t)
+	path, _ := writeRandom(t, t.TempDir(), 2*testSlice, 13)
+	seenDuringHashing := false
+	up := e.uploader(pan123.WithProgress(func(p pan123.Progress) {
+		if p.Phase != pan123.PhaseHashing || p.Event != pan123.EventBytes || seenDuringHashing {
+			return
+		}
+		// Hashing waits for this callback: poll (bounded) for the token request.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if e.srv.TokensIssued() == 1 {
+				seenDuringHashing = true
+				return
+			}
+		}
+	}))
+	_, err := up.UploadFile(t.Context(), path, pan123.FileInput{})
+	require.NoError(t, err)
+	assert.True(t, seenDuringHashing, "the token was not fetched during the hashing pass")
+	assert.Equal(t, 1, e.srv.TokensIssued())
+}
