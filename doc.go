@@ -25,6 +25,21 @@
 // presigned URL fetched right before its PUT, and the file is completed,
 // polling while the platform verifies it.
 //
+// # Protocols
+//
+// The drive takes V1 (presigned PUTs, the default), V2 (multipart slices
+// posted to upload servers, with failover) or Auto (one single-step request
+// for files up to [AutoSingleThreshold], V2 above): see [WithProtocol]. With
+// FileInput.SHA1 an instant upload by SHA-1 is tried before the source is
+// read. [Client.EnsureDir] creates folder paths.
+//
+// # Resume
+//
+// With [WithCheckpointDir], an upload of a file keeps a small record of its
+// platform session; after a crash or Ctrl-C, the same call continues it,
+// re-sending only slices the platform does not hold with the right MD5.
+// [Uploader.ResumeFile] continues from an [*UploadError] without a record.
+//
 // # Authentication
 //
 // The client fetches an access token with the client ID and secret on first
