@@ -40,13 +40,8 @@ func validateName(name string) error {
 
 // validatePath checks a containDir path: "/"-separated names, each valid.
 func validatePath(p string) error {
-	parts := strings.Split(strings.Trim(p, "/"), "/")
-	for _, part := range parts {
-		if err := validateName(part); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := splitDirPath(p)
+	return err
 }
 
 // validSize checks a file size against the platform's limits. Empty files are
