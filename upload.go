@@ -357,7 +357,9 @@ func spool(ctx context.Context, r io.Reader, dir string, want int64, rep *report
 	h := md5.New()
 	w := io.MultiWriter(f, h, progressWriter{rep})
 	// Read one byte past the limit to notice streams that are too long.
-	n, err := io.CopyBuffer(w, ctxReader{ctx, io.LimitReader(r, MaxFileSize+1)}, make([]byte, hashBufSize))
+	bp := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(bp)
+	n, err := io.CopyBuffer(w, ctxReader{ctx, io.LimitReader(r, MaxFileSize+1)}, *bp)
 	if err == nil {
 		err = validSize(n)
 	}
@@ -848,15 +850,17 @@ func (t *imageTarget) listParts(ctx context.Context, s session) ([]UploadPart, e
 }
 
 func (t *imageTarget) complete(ctx context.Context, s session) (completion, error) {
-	r, err := t.c.completeImage(ctx, pathOSSComplete, s.preuploadID, true)
-	if err != nil {
-		return completion{}, err
-	}
-	return completion{async: r.Async, completed: r.Completed, fileID: r.FileID}, nil
+	return t.poll(ctx, pathOSSComplete, s)
 }
 
 func (t *imageTarget) asyncResult(ctx context.Context, s session) (completion, error) {
-	r, err := t.c.completeImage(ctx, pathOSSAsyncResult, s.preuploadID, true)
+	return t.poll(ctx, pathOSSAsyncResult, s)
+}
+
+// poll is upload_complete or upload_async_result for the poller (code 20103
+// comes back at once, as in driveComplete).
+func (t *imageTarget) poll(ctx context.Context, path string, s session) (completion, error) {
+	r, err := t.c.completeImage(ctx, path, s.preuploadID, true)
 	if err != nil {
 		return completion{}, err
 	}

@@ -77,11 +77,11 @@ func (c *Client) UploadSliceV2(ctx context.Context, server, preuploadID string, 
 // the answer is Completed=false (or code 20103, ErrVerifying): call again
 // after a second. Keyed by the session, so it is replayed after ambiguous failures.
 func (c *Client) CompleteUploadV2(ctx context.Context, preuploadID string) (*CompleteResult, error) {
-	r, err := c.driveComplete(ctx, pathV2Complete, preuploadID, false)
-	if err != nil {
+	var d completeData
+	if err := c.sessionCall(ctx, pathV2Complete, preuploadID, &d, false); err != nil {
 		return nil, err
 	}
-	return &CompleteResult{Completed: r.completed, FileID: mustInt(r.fileID)}, nil
+	return &CompleteResult{Completed: d.Completed, FileID: int64(d.FileID)}, nil
 }
 
 // SingleUploadRequest describes a single-step upload (≤ 1 GB).
@@ -216,8 +216,6 @@ func escapeQuotes(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "", "\n", "").Replace(s)
 }
 
-func mustInt(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
-
 // v2Target is the drive over V2: slices round-robin over the upload
 // servers, each retry moving to the next server (failover).
 type v2Target struct{ driveTarget }
@@ -291,25 +289,15 @@ func resolveTarget(cfg uploadConfig, t target, size int64) target {
 // sha1First tries an instant upload by SHA-1 when the caller gave one. A
 // nil result and nil error mean "not known: upload normally".
 func sha1First(ctx context.Context, t target, size int64, rep *reporter) (*upload, error) {
-	var in FileInput
-	switch dt := t.(type) {
-	case *driveTarget:
-		in = dt.in
-	case *v2Target:
-		in = dt.in
-	case *singleTarget:
-		in = dt.in
-	default:
+	d, ok := t.(interface{ drive() *driveTarget }) // any drive protocol; the image bed has no SHA-1 reuse
+	if !ok || d.drive().in.SHA1 == "" {
 		return nil, nil
 	}
-	if in.SHA1 == "" {
-		return nil, nil
-	}
+	c, in := d.drive().c, d.drive().in
 	sum, err := validSHA1(in.SHA1)
 	if err != nil {
 		return nil, err
 	}
-	c := t.(interface{ client() *Client }).client()
 	id, reuse, err := c.SHA1Reuse(ctx, &SHA1ReuseRequest{ParentFileID: in.ParentFileID, Filename: in.Name,
 		SHA1: sum, Size: size, Duplicate: in.Duplicate})
 	if err != nil {
@@ -326,7 +314,9 @@ func sha1First(ctx context.Context, t target, size int64, rep *reporter) (*uploa
 	return &upload{fileID: strconv.FormatInt(id, 10), name: in.Name, size: size, reused: true}, nil
 }
 
-func (t *driveTarget) client() *Client { return t.c }
+// drive gives the drive input of every drive protocol (v2Target and
+// singleTarget embed driveTarget).
+func (t *driveTarget) drive() *driveTarget { return t }
 
 // validSHA1 checks a caller-supplied SHA-1 (40 hex digits) and lowercases it.
 func validSHA1(s string) (string, error) {
