@@ -253,6 +253,17 @@ func failAtSlice3(t *testing.T, e *env, upload func(opts ...pan123.UploadOption)
 	return ue
 }
 
+// interruptCheckpointed runs UploadFile of path through cpDir until it fails
+// at slice 3, leaving slices 1 and 2 on the platform and a record in cpDir.
+func interruptCheckpointed(t *testing.T, e *env, cpDir, path, name string) *pan123.UploadError {
+	t.Helper()
+	return failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
+		_, err := e.uploader(append(opts, pan123.WithCheckpointDir(cpDir))...).
+			UploadFile(t.Context(), path, pan123.FileInput{Name: name})
+		return err
+	})
+}
+
 // ---------------------------------------------------------------------------
 // Kill -9 mid-way, resume in the parent.
 
@@ -457,11 +468,7 @@ func TestResumeContentChangedUnderSameMtime(t *testing.T) {
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 6*rSlice+100, 22)
 			mtime := mtimeOf(t, path)
-			ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
-				_, err := e.uploader(append(opts, pan123.WithCheckpointDir(cpDir))...).
-					UploadFile(t.Context(), path, pan123.FileInput{Name: "c.bin"})
-				return err
-			})
+			ue := interruptCheckpointed(t, e, cpDir, path, "c.bin")
 
 			changed := bytes.Clone(data)
 			off := int64(tc.slice-1) * rSlice
@@ -532,11 +539,7 @@ func TestResumeSourceModifiedRestarts(t *testing.T) {
 			e, logs := newResumeEnv(t)
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 5*rSlice+7, 23)
-			ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
-				_, err := e.uploader(append(opts, pan123.WithCheckpointDir(cpDir))...).
-					UploadFile(t.Context(), path, pan123.FileInput{Name: "m.bin"})
-				return err
-			})
+			ue := interruptCheckpointed(t, e, cpDir, path, "m.bin")
 			data = tc.modify(t, path, data)
 
 			e.srv.ResetRequests()
@@ -577,11 +580,7 @@ func TestResumeExpiredSessionRestarts(t *testing.T) {
 			e, logs := newResumeEnv(t, tc.fake...)
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 5*rSlice+7, 24)
-			ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
-				_, err := e.uploader(append(opts, pan123.WithCheckpointDir(cpDir))...).
-					UploadFile(t.Context(), path, pan123.FileInput{Name: "x.bin"})
-				return err
-			})
+			ue := interruptCheckpointed(t, e, cpDir, path, "x.bin")
 			tc.expire(e)
 			require.Nil(t, e.srv.Parts(ue.PreuploadID))
 
@@ -634,11 +633,7 @@ func TestResumeCorruptCheckpointIgnored(t *testing.T) {
 			e, logs := newResumeEnv(t)
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 4*rSlice+1, 25)
-			failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
-				_, err := e.uploader(append(opts, pan123.WithCheckpointDir(cpDir))...).
-					UploadFile(t.Context(), path, pan123.FileInput{Name: "k.bin"})
-				return err
-			})
+			interruptCheckpointed(t, e, cpDir, path, "k.bin")
 			file, _ := onlyCheckpoint(t, cpDir)
 			b, err := os.ReadFile(file)
 			require.NoError(t, err)
@@ -808,11 +803,7 @@ func TestResumeLeftoverTempFileRemoved(t *testing.T) {
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 4*rSlice, 34)
-	failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
-		_, err := e.uploader(append(opts, pan123.WithCheckpointDir(cpDir))...).
-			UploadFile(t.Context(), path, pan123.FileInput{Name: "t.bin"})
-		return err
-	})
+	interruptCheckpointed(t, e, cpDir, path, "t.bin")
 	file, _ := onlyCheckpoint(t, cpDir)
 	// What a save interrupted by kill -9 leaves: a temp file of this record
 	// next to it, with part of a record inside.
@@ -1044,11 +1035,7 @@ func TestResumeDestinationIsPartOfTheKey(t *testing.T) {
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, _ := writeRandom(t, dir, 4*rSlice, 62)
-	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
-		_, err := e.uploader(append(opts, pan123.WithCheckpointDir(cpDir))...).
-			UploadFile(t.Context(), path, pan123.FileInput{Name: "one.bin"})
-		return err
-	})
+	ue := interruptCheckpointed(t, e, cpDir, path, "one.bin")
 	var log progressLog
 	_, err := e.uploader(pan123.WithCheckpointDir(cpDir), pan123.WithProgress(log.fn)).
 		UploadImageFile(t.Context(), path, pan123.ImageInput{Name: "one.bin"})
@@ -1096,11 +1083,7 @@ func TestResumeCancelledWhileVerifying(t *testing.T) {
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 5*rSlice, 64)
-	failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
-		_, err := e.uploader(append(opts, pan123.WithCheckpointDir(cpDir))...).
-			UploadFile(t.Context(), path, pan123.FileInput{Name: "v.bin"})
-		return err
-	})
+	interruptCheckpointed(t, e, cpDir, path, "v.bin")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	_, err := e.uploader(pan123.WithCheckpointDir(cpDir), pan123.WithProgress(func(p pan123.Progress) {
