@@ -17,7 +17,8 @@ import (
 //
 // Exactly one way of failing applies, in this order: Drop, Body, Code,
 // Status. A Stall runs first; a Stall alone delays the request and then
-// lets it be handled normally.
+// lets it be handled normally. Body with Handle is a raw answer over the
+// fake's real state: the request is handled, then Body is answered.
 type Fault struct {
 	Op      Op            // which requests
 	SliceNo int           // for OpPut / OpV2Slice / OpGetUploadURL / OpOSSGetUploadURL: only this slice; 0 = any
@@ -30,6 +31,13 @@ type Fault struct {
 	Drop    bool          // read about half of the request body, then close the connection without answering
 	Stall   time.Duration // read nothing / answer nothing for this long (returns early if the client goes away or the server closes), then go on
 	Header  http.Header   // extra response headers for the failure answer, e.g. Retry-After
+	// Handle, with Body, lets the fake handle the request first, with all
+	// its checks and effects (a slice is stored, a session completes), and
+	// then answers Body in place of its own answer, whatever that was. It
+	// replays an answer shape of the platform without losing the fake's
+	// state: a later call sees what the handled one did. The request log
+	// keeps the fake's own code.
+	Handle bool
 }
 
 type activeFault struct {
@@ -96,12 +104,11 @@ func (c *call) fault(half int64) bool {
 	switch {
 	case f.Drop:
 		c.drop(half)
+	case f.Body != "" && f.Handle:
+		c.replace = &f // write answers it once the handler has run
+		return false
 	case f.Body != "":
-		ct := "application/json; charset=utf-8"
-		if strings.HasPrefix(strings.TrimSpace(f.Body), "<") {
-			ct = "text/html; charset=utf-8"
-		}
-		c.write(cmp(f.Status, http.StatusOK), ct, []byte(f.Body))
+		c.write(cmp(f.Status, http.StatusOK), bodyType(f.Body), []byte(f.Body))
 	case f.Code != 0 && isPut:
 		c.s3Error(cmp(f.Status, http.StatusInternalServerError), "InternalError", "We encountered an internal error. Please try again.")
 	case f.Code != 0:
@@ -114,6 +121,14 @@ func (c *call) fault(half int64) bool {
 		return false // a stall only
 	}
 	return true
+}
+
+// bodyType is the Content-Type of a raw answer: HTML if it starts with "<".
+func bodyType(body string) string {
+	if strings.HasPrefix(strings.TrimSpace(body), "<") {
+		return "text/html; charset=utf-8"
+	}
+	return "application/json; charset=utf-8"
 }
 
 // cmp returns v, or def if v is 0.
