@@ -329,10 +329,6 @@ func validSHA1(s string) (string, error) {
 // singleTarget sends a small drive file in one request (single-step upload).
 type singleTarget struct{ v2Target }
 
-// transientSingleMessage marks the one code-1 answer of single/create that
-// is worth another try: the instant-upload queue is busy (api.md §4.4).
-const transientSingleMessage = "削峰"
-
 func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, rep *reporter) (*upload, error) {
 	hosts, err := t.c.UploadDomains(ctx)
 	if err != nil {
@@ -356,7 +352,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 			return nil, ctx.Err()
 		}
 		var ae *APIError
-		queued := errors.As(err, &ae) && ae.Code == 1 && strings.Contains(ae.Message, transientSingleMessage)
+		queued := errors.As(err, &ae) && ae.slowDown() // the instant-upload queue is busy
 		// Like create, a single-step upload that may have been acted on is
 		// not replayed under KeepBoth: a replay could store a second copy.
 		ambiguous := t.in.Duplicate == KeepBoth && !queued && !notSent(err)
