@@ -27,13 +27,6 @@ import (
 // the reason; they are skipped until it is merged.
 var goldenPending = map[string]string{
 	"access-token-expiredat-past.txt": "a token whose expiredAt is already past is fetched anew on every call until the token fix of #11 (tokens engineer) is merged",
-	// Fixed in the next commits of this branch:
-	"oss-complete-no-fileid.txt":      "completion without file ID",
-	"oss-complete-no-fileid-ever.txt": "completion without file ID",
-	"v1-complete-fileid-0.txt":        "completion without file ID",
-	"v1-complete-fileid-0-ever.txt":   "completion without file ID",
-	"v2-complete-fileid-0.txt":        "completion without file ID",
-	"v2-complete-fileid-0-ever.txt":   "completion without file ID",
 }
 
 // goldenCase is one parsed corpus file.

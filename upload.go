@@ -695,9 +695,18 @@ var errCompleteTimeout = errors.New("the platform did not finish the file before
 // at create (the source changed during the upload).
 var errCompleteRefused = errors.New("the platform refused to complete the file (its content may not match the MD5 declared when the upload began; upload it again)")
 
+// noIDAsks bounds how often a finished completion without a file ID is
+// asked again for the ID.
+const noIDAsks = 3
+
 // complete calls upload_complete and, while the platform is verifying
 // (async, completed=false or code 20103), polls at the poll interval until
-// the deadline.
+// the deadline. An answer that says finished (completed=true) without a
+// file ID, which the image bed's page allows (fileID is not required
+// there) and the drive was seen to send (fileID 0), is not final: the ID
+// is asked of upload_async_result (V2 has none: of upload_complete again)
+// at most noIDAsks times, then the upload fails with ErrProtocol rather
+// than polling on until the deadline.
 func (j *job) complete(ctx context.Context) (string, error) {
 	limit := j.cfg.completeTimeout
 	if limit == 0 {
@@ -706,6 +715,7 @@ func (j *job) complete(ctx context.Context) (string, error) {
 	dctx, cancel := context.WithTimeoutCause(ctx, limit, errCompleteTimeout)
 	defer cancel()
 	async := false
+	noID := 0
 	for {
 		var r completion
 		var err error
@@ -717,6 +727,11 @@ func (j *job) complete(ctx context.Context) (string, error) {
 		switch {
 		case err == nil && r.completed && r.fileID != "" && r.fileID != "0":
 			return r.fileID, nil
+		case err == nil && r.completed:
+			if noID++; noID > noIDAsks {
+				return "", protocolError("the platform said the upload was finished but gave no file ID in %d answers", noID)
+			}
+			async = true // upload_async_result carries the ID
 		case err == nil && r.async:
 			async = true
 		case err == nil, errors.Is(err, ErrVerifying):
