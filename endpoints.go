@@ -129,6 +129,8 @@ func (c *Client) listUploadParts(ctx context.Context, path, preuploadID string) 
 
 // CompleteResult is the answer of upload_complete. When Async is true and
 // Completed false, poll [Client.UploadAsyncResult] (at most once a second).
+// Completed with FileID 0 has been seen too: the ID is then to be had from
+// UploadAsyncResult (the Uploader asks it a few times, then gives up).
 type CompleteResult struct {
 	Async     bool
 	Completed bool
