@@ -83,7 +83,7 @@ func parseGolden(t *testing.T, path string) goldenCase {
 			g.err = val
 		case "calls":
 			c := goldenCount{}
-			if op, n, ok := strings.Cut(val, "="); ok {
+			if op, n, ok := strings.Cut(val, "="); ok && strings.HasPrefix(op, "/") {
 				c.op, val = pan123test.Op(op), n
 			}
 			val, c.max = strings.CutPrefix(val, "<=")
