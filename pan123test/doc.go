@@ -44,8 +44,8 @@
 // (encoding/json would accept any case; the fake does not), no unknown or
 // duplicate keys, documented types only (parentFileID is an integer in the
 // file family and a string in the image bed, sliceNo an integer, type must
-// be 1, null is never accepted). Filenames follow the platform rules: 1..255
-// characters, none of "\/:*?|><, not all spaces. etag is 32 lowercase hex
+// be 1, null is never accepted). Filenames follow the platform rules: 1..254
+// characters (code points), none of "\/:*?|><, not all spaces. etag is 32 lowercase hex
 // digits, size 1 byte .. 10 GiB (1 GiB for single create).
 //
 // Presigned PUTs must not carry Authorization or Platform headers, must
