@@ -251,8 +251,11 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 	if err := c.limits.wait(ctx, cl.path); err != nil {
 		return "", err
 	}
+	// Content-Type is one of the platform's common headers of every call,
+	// GETs without a body included.
 	req := c.api.R().SetContext(ctx).
 		SetHeader("Platform", "open_platform").
+		SetHeader("Content-Type", "application/json").
 		SetHeader("User-Agent", c.ua)
 	if !cl.noAuth {
 		if token, err = c.tokens.token(ctx); err != nil {
@@ -261,7 +264,7 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 		req.SetHeader("Authorization", "Bearer "+token)
 	}
 	if cl.body != nil {
-		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
+		req.SetBody(cl.body)
 	}
 	if cl.query != nil {
 		req.SetQueryParamsFromValues(cl.query)

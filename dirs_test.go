@@ -304,3 +304,26 @@ func TestEnsureDirBadInputSendsNothing(t *testing.T) {
 	require.ErrorIs(t, err, pan123.ErrInvalidInput)
 	assert.Empty(t, e.srv.Requests())
 }
+
+// TestEveryAPICallSendsJSONContentType: the platform's common headers list
+// Content-Type: application/json for every call, GETs (domain, file list)
+// included; uploads to storage and V2 upload servers are not API calls.
+func TestEveryAPICallSendsJSONContentType(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.uploader(pan123.WithProtocol(pan123.Auto)).Upload(t.Context(), strings.NewReader("hello"), pan123.FileInput{Name: "a.txt"})
+	require.NoError(t, err)
+	_, err = e.c.ListFiles(t.Context(), 0, 0, 10)
+	require.NoError(t, err)
+	_, err = e.c.EnsureDir(t.Context(), 0, "d")
+	require.NoError(t, err)
+	seen := map[pan123test.Op]bool{}
+	for _, r := range e.srv.Requests() {
+		switch r.Op {
+		case pan123test.OpPut, pan123test.OpV2Slice, pan123test.OpV2Single:
+			continue
+		}
+		seen[r.Op] = true
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"), "%s %s", r.Method, r.Op)
+	}
+	assert.True(t, seen[pan123test.OpV2Domain] && seen[pan123test.OpFileList], "GETs were checked: %v", seen)
+}
