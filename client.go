@@ -95,7 +95,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	c := &Client{
 		data:    &dataHC,
 		baseURL: strings.TrimRight(o.baseURL, "/"),
-		limits:  newLimiters(o.limits),
+		limits:  newLimiters(o.limits, o.adaptive),
 		retry:   o.retry,
 		log:     logger,
 		ua:      o.userAgent,
@@ -280,6 +280,7 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 		return token, fmt.Errorf("%s %s: %w", cl.method, cl.path, redact(err))
 	}
 	err = decodeEnvelope(cl.method, cl.path, resp.StatusCode(), resp.Header(), resp.Body(), cl.out, c.now())
+	c.limits.observe(cl.path, start, err) // adaptive pacing: a 429 slows this path down
 	if c.log.Enabled(ctx, slog.LevelDebug) {
 		attrs := []any{"method", cl.method, "path", cl.path, "status", resp.StatusCode(), "duration", time.Since(start)}
 		var ae *APIError

@@ -15,6 +15,9 @@ import (
 // out of logs, errors and limiter keys.
 const pathFileList = "/api/v2/file/list"
 
+// pathOSSFileList is the image bed's folder listing (a JSON POST).
+const pathOSSFileList = "/api/v1/oss/file/list"
+
 // MaxListLimit is the largest page [Client.ListFiles] may ask for.
 const MaxListLimit = 100
 

@@ -66,7 +66,9 @@
 // create is not replayed after an ambiguous failure when it could duplicate a
 // file (an instant upload with KeepBoth); upload_complete is keyed by the
 // session and is replayed. Requests are paced per endpoint on the client side
-// with the platform's published rates ([DefaultRateLimits]). A failed slice is
+// with the platform's published rates ([DefaultRateLimits], or a tier's with
+// [WithTier]) as ceilings; each endpoint's rate halves on a 429 and climbs
+// back slowly while none comes ([WithAdaptiveRateLimits]). A failed slice is
 // sent again with a fresh URL and a fresh reader ([WithSliceRetry]); a slice
 // that moves no byte for [WithStallTimeout] is cut and retried.
 //

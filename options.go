@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -37,6 +40,7 @@ type clientOptions struct {
 	logger        *slog.Logger
 	retry         retryPolicy
 	limits        map[string]float64
+	adaptive      bool // pacing adapts to 429s
 	userAgent     string
 	tokenStore    TokenStore
 	refreshMargin time.Duration
@@ -48,6 +52,7 @@ func defaultClientOptions() clientOptions {
 		baseURL:       DefaultBaseURL,
 		retry:         retryPolicy{maxAttempts: DefaultMaxAttempts, base: DefaultRetryBase, cap: DefaultRetryCap},
 		limits:        DefaultRateLimits(),
+		adaptive:      true,
 		userAgent:     DefaultUserAgent,
 		refreshMargin: DefaultTokenRefreshMargin,
 	}
@@ -127,23 +132,54 @@ func WithRetry(maxAttempts int, base, cap time.Duration) Option {
 
 // WithRateLimits overrides client-side request rates, in requests per second,
 // keyed by endpoint path (for example "/upload/v1/file/get_upload_url").
-// Paths not named keep their default; a rate of 0 removes that path's limit.
-// Defaults: [DefaultRateLimits].
+// Paths not named keep their rate (from [DefaultRateLimits], or the tier set
+// by an earlier [WithTier]); a rate of 0 removes that path's limit. A path
+// the SDK never calls (a typo) or a negative rate makes [New] fail with
+// ErrInvalidInput. The rates are ceilings: see [WithAdaptiveRateLimits].
 func WithRateLimits(perSecond map[string]float64) Option {
 	return func(o *clientOptions) {
-		merged := make(map[string]float64, len(o.limits)+len(perSecond))
-		for p, r := range o.limits {
-			merged[p] = r
+		merged := maps.Clone(o.limits)
+		if merged == nil {
+			merged = make(map[string]float64, len(perSecond))
 		}
-		for p, r := range perSecond {
-			if r < 0 {
+		for _, p := range slices.Sorted(maps.Keys(perSecond)) {
+			switch r := perSecond[p]; {
+			case !knownPath(p):
+				o.fail("WithRateLimits: unknown endpoint path %q (known: %s)", p, strings.Join(knownPaths(), ", "))
+			case r < 0:
 				o.fail("WithRateLimits: negative rate %v for %s", r, p)
-				continue
+			default:
+				merged[p] = r
 			}
-			merged[p] = r
 		}
 		o.limits = merged
 	}
+}
+
+// WithTier paces requests by the published rates of the account's tier
+// ([TierRateLimits]), replacing the rates set so far. Default: [DefaultTier]
+// ([DefaultRateLimits]). With the default, a free account's creates meet
+// 429s until pacing has adapted (a few calls); stating [FreeTier] avoids
+// them, and [VIPTier] lets a VIP account go faster than the default allows.
+func WithTier(t Tier) Option {
+	return func(o *clientOptions) {
+		if t < DefaultTier || t > VIPTier {
+			o.fail("WithTier: unknown tier %d", int(t))
+			return
+		}
+		o.limits = TierRateLimits(t)
+	}
+}
+
+// WithAdaptiveRateLimits says whether the client-side rates adapt to the
+// platform's 429 answers. When on (the default), each endpoint's rate is
+// shared by everything the Client sends; a 429 halves it (once per burst of
+// 429s, and never below 1/64 of its table rate), and each answered call
+// without 429 raises it by 1/128 of its table rate, never above the table.
+// Off, requests are paced at the table's rates whatever the platform answers
+// (429s are still retried with backoff).
+func WithAdaptiveRateLimits(on bool) Option {
+	return func(o *clientOptions) { o.adaptive = on }
 }
 
 // WithoutRateLimits turns client-side rate limiting off. The platform's

@@ -151,7 +151,8 @@
 // [Server.ExpirePreuploads], [Server.CloseUploadServer], [WithClock] for
 // natural expiry of tokens, URLs and sessions, [WithLatency] and
 // [WithBandwidth] for slow networks (real time), [WithAsync] for slow
-// completion.
+// completion, [WithRateLimit] for an account's per-endpoint request rates
+// (code 429 past them).
 //
 // # Inspection
 //

@@ -105,7 +105,7 @@ func (s *Server) serveAPI(c *call, e endpoint) {
 			c.rec.SliceNo = peek.SliceNo
 		}
 	}
-	if c.fault(0) || !c.checkHeaders(e.auth) {
+	if c.fault(0) || !c.checkHeaders(e.auth) || c.limited() {
 		return
 	}
 	var a args
