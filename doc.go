@@ -31,7 +31,7 @@
 // posted to upload servers, with failover) or Auto (one single-step request
 // for files up to [AutoSingleThreshold], V2 above): see [WithProtocol]. With
 // FileInput.SHA1 an instant upload by SHA-1 is tried before the source is
-// read. [Client.EnsureDir] creates folder paths.
+// read. [Client.EnsureDir] and [Client.EnsureImageDir] create folder paths.
 //
 // # Resume
 //

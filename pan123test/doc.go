@@ -29,7 +29,8 @@
 // mkdir}; the same under /upload/v1/oss/file/ (image bed); POST
 // /upload/v2/file/{create, upload_complete, sha1_reuse}; GET
 // /upload/v2/file/domain; GET /api/v2/file/list (strict query, paged with
-// lastFileId; see list.go); PUT /storage/<key>/<sliceNo>?X-Amz-...
+// lastFileId; see list.go); POST /api/v1/oss/file/list (the image bed's
+// listing, string cursor); PUT /storage/<key>/<sliceNo>?X-Amz-...
 // (presigned).
 // Upload servers: POST /upload/v2/file/slice and
 // /upload/v2/file/single/create (multipart/form-data). Any other path
