@@ -364,16 +364,40 @@ func WithTempDir(dir string) UploadOption {
 	return func(o *uploadConfig) { o.tempDir = dir }
 }
 
-// Protocol selects how slices travel to the platform.
+// Protocol selects how the drive's slices travel to the platform. The
+// platform's docs label V1 "旧" (old) and V2 "推荐" (recommended); both are
+// documented and served. The SDK keeps V1 as the default because it is the
+// only protocol that resumes after a crash and the only one the image bed
+// has. Pick by what the upload needs:
+//
+//   - V1: big files that must survive a crash ([WithCheckpointDir]), and
+//     anything where one protocol for drive and image bed is simpler.
+//   - V2: big files on a fast link where no resume is needed, or when
+//     storage hosts fail often (failover).
+//   - Auto: many small files: one request each up to [AutoSingleThreshold].
 type Protocol int
 
 const (
-	// V1 gets a presigned URL per slice and PUTs the raw bytes to it (default).
+	// V1 (the default) gets a presigned URL per slice from the API host and
+	// PUTs the raw bytes to storage. Costs: one get_upload_url call per
+	// slice, paced at 20 per second (with 16 MiB slices that caps one
+	// Client at 320 MiB/s); completion may be asynchronous (polled at most
+	// once a second). Gains: the platform lists the slices it holds
+	// (list_upload_parts), so an interrupted upload continues where it
+	// stopped, even in another process; instant upload by MD5.
 	V1 Protocol = iota
-	// V2 posts each slice as multipart/form-data to an upload server.
+	// V2 posts each slice, with its MD5, as multipart/form-data to upload
+	// servers the platform names. Costs: one more MD5 pass over each slice
+	// (about 175 ms per 256 MiB); no resume after a crash, as the platform
+	// lists no V2 slices (an interrupted upload starts over). Gains: no API
+	// call per slice (slices are bounded by concurrency, not by the API's
+	// rate); a failed slice moves to the next server; instant upload by MD5.
 	V2
-	// Auto uses single-step upload for files up to AutoSingleThreshold and
-	// V2 for larger ones.
+	// Auto sends files up to [AutoSingleThreshold] in one single-step
+	// request (no create or complete call) and larger ones with V2. Costs
+	// of single-step: the bytes are always sent (no instant upload by MD5),
+	// a failure resends the whole file, and nothing resumes. Gains: the
+	// fewest API calls per small file.
 	Auto
 )
 
