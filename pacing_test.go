@@ -60,6 +60,12 @@ func freeTierRun(t *testing.T, files, slices int, scale float64, adaptive bool) 
 	t.Cleanup(c.CloseIdleConnections)
 	up := NewUploader(c, WithPollInterval(time.Millisecond))
 
+	// Warm up (token, connections, code paths) so that the run measures
+	// pacing rather than a cold process on a busy machine.
+	_, err = up.Upload(t.Context(), strings.NewReader("warm-up"), FileInput{Name: "warm-up.txt"})
+	require.NoError(t, err)
+	srv.ResetRequests()
+
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	run := pacingRun{bound: time.Duration(float64(files) / (float64(free[pan123test.OpCreate]) * scale) * float64(time.Second))}
@@ -100,8 +106,8 @@ func freeTierRun(t *testing.T, files, slices int, scale float64, adaptive bool) 
 //
 // The targets are 1.25x the bound and under 5% of API calls answered 429.
 // The assertions leave room for a loaded machine, where answers come back
-// hundreds of milliseconds late and every call sent before the first 429
-// returns is answered 429 too. PAN123_PACING_COMPARE=1 also runs the same
+// hundreds of milliseconds late (a window of the scaled create rate is
+// 100 ms), which bunches arrivals at the fake and delays every signal. PAN123_PACING_COMPARE=1 also runs the same
 // upload with fixed pacing and logs both.
 func TestAdaptivePacingFreeTier(t *testing.T) {
 	adaptive := freeTierRun(t, 20, 4, 10, true)
@@ -110,6 +116,6 @@ func TestAdaptivePacingFreeTier(t *testing.T) {
 		t.Logf("fixed:    %v", freeTierRun(t, 20, 4, 10, false))
 	}
 	assert.Zero(t, adaptive.failed)
-	assert.Less(t, adaptive.share(), 0.15)
-	assert.Less(t, adaptive.ratio(), 2.5)
+	assert.Less(t, adaptive.share(), 0.10)
+	assert.Less(t, adaptive.ratio(), 2.0)
 }

@@ -125,6 +125,10 @@ const (
 	// share of the table's rate: at the table's rate of 5/s, a rate halved
 	// from 1/s to 0.5/s is back at 1/s after about 13 calls.
 	paceRise = 1.0 / 128
+	// probeWait bounds how long a cut endpoint waits for the answer to its
+	// probe (the first call after the cut) before sending more: its answer
+	// may never be observed (a transport error, a cancelled call).
+	probeWait = 2 * time.Second
 )
 
 // pacer spaces the calls to one endpoint evenly (no burst: no window of any
@@ -137,6 +141,12 @@ type pacer struct {
 	adaptive bool      // adjust rate on answers
 	next     time.Time // when the next call may go
 	cut      time.Time // when rate was last lowered
+	// After a cut one call (the probe) goes alone: the others wait for its
+	// answer, so that a slow answer does not let a flood out at a rate
+	// that may still be too high. probing is set by the cut; probeAt is
+	// when the probe left (zero: not yet).
+	probing bool
+	probeAt time.Time
 }
 
 // limiters holds one pacer per endpoint path; nil map = no limits. All the
@@ -181,6 +191,15 @@ func (p *pacer) take(now time.Time) time.Duration {
 	if d := p.next.Sub(now); d > 0 {
 		return d
 	}
+	if p.probing && !p.probeAt.IsZero() {
+		if d := p.probeAt.Add(probeWait).Sub(now); d > 0 {
+			return min(d, p.interval())
+		}
+		p.probing = false // its answer was lost: go on
+	}
+	if p.probing {
+		p.probeAt = now
+	}
 	p.next = now.Add(p.interval())
 	return 0
 }
@@ -203,12 +222,16 @@ func (l limiters) observe(path string, sent time.Time, err error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.probing && !p.probeAt.IsZero() && !sent.Before(p.probeAt) {
+		p.probing = false // the probe is answered
+	}
 	switch {
 	case limited && sent.After(p.cut):
 		p.rate = max(p.rate*paceCut, p.ceil*paceFloorShare)
 		now := time.Now()
 		p.cut = now
 		p.next = maxTime(p.next, now.Add(p.interval()))
+		p.probing, p.probeAt = true, time.Time{}
 	case !limited:
 		p.rate = min(p.rate+p.ceil*paceRise, p.ceil)
 	}

@@ -248,3 +248,27 @@ func TestPacerAIMD(t *testing.T) {
 	none.observe(pathCreate, time.Now(), limited)
 	assert.Zero(t, none.rate(pathCreate))
 }
+
+// TestPacerProbe: after a cut, one call goes alone and the others wait
+// for its answer, or for probeWait when the answer is lost.
+func TestPacerProbe(t *testing.T) {
+	t.Parallel()
+	l := newLimiters(map[string]float64{pathCreate: 1000}, true)
+	p := l[pathCreate]
+	limited := &APIError{Code: codeRateLimited}
+	assert.Zero(t, p.take(time.Now()), "no cut yet: no probe")
+	assert.Zero(t, p.take(time.Now().Add(time.Second)))
+
+	l.observe(pathCreate, time.Now(), limited)
+	t0 := time.Now().Add(2 * time.Second)
+	require.Zero(t, p.take(t0), "the probe goes")
+	assert.Positive(t, p.take(t0.Add(time.Second)), "the others wait for its answer")
+	l.observe(pathCreate, t0, nil)
+	assert.Zero(t, p.take(t0.Add(time.Second)), "answered: pacing goes on")
+
+	l.observe(pathCreate, time.Now().Add(time.Hour), limited)
+	t1 := time.Now().Add(time.Hour)
+	require.Zero(t, p.take(t1))
+	assert.Positive(t, p.take(t1.Add(probeWait/2)))
+	assert.Zero(t, p.take(t1.Add(probeWait)), "a lost answer blocks no longer than probeWait")
+}
