@@ -108,6 +108,9 @@ const codeBusiness = 1
 // by [DefaultRateLimits]). It works in the drive only: the image bed has no
 // documented listing, so an existing image-bed folder's ID cannot be found.
 func (c *Client) EnsureDir(ctx context.Context, parentID int64, path string) (int64, error) {
+	if err := checkCtx(ctx); err != nil {
+		return 0, err
+	}
 	if parentID < 0 {
 		return 0, invalidInput("negative parentID %d", parentID)
 	}
