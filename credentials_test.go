@@ -281,3 +281,21 @@ func TestRedirectsNeverFollowed(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectHTTPSToHTTP: a 308 from the https API host to plain http on
+// the same host (another port) is refused: the Bearer token never travels
+// in clear text.
+func TestRedirectHTTPSToHTTP(t *testing.T) {
+	t.Parallel()
+	evil := newRecorder(t)
+	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {
+		http.Redirect(w, q, evil.URL+q.URL.Path, http.StatusPermanentRedirect)
+	}))
+	t.Cleanup(api.Close)
+	c, err := pan123.New("", "", pan123.WithBaseURL(api.URL), pan123.WithHTTPClient(api.Client()),
+		pan123.WithAccessToken("tok-SECRET-clear-text"), pan123.WithoutRateLimits())
+	require.NoError(t, err)
+	_, err = c.GetUploadURL(boundedCtx(t), "pre", 1)
+	assert.Equal(t, http.StatusPermanentRedirect, requireAPIError(t, err).HTTPStatus, "%v", err)
+	assert.Empty(t, evil.requests(), "the token went to the http server")
+}
