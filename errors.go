@@ -17,7 +17,8 @@ import (
 //	if errors.Is(err, pan123.ErrRateLimited) { ... }
 var (
 	// ErrUnauthorized: the platform refused the access token or the credentials
-	// (code 401), and one refresh did not help.
+	// (code 401), and one refresh did not help or the token budget allowed
+	// none (see DefaultTokenCooldown).
 	ErrUnauthorized = errors.New("pan123: unauthorized")
 	// ErrTokenLimit: the platform answered code 401 "tokens number has
 	// exceeded the limit": the account holds too many live access tokens

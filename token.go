@@ -10,22 +10,27 @@ import (
 	"time"
 )
 
-// DefaultTokenCooldown is how long a Client waits after a forced token
-// refresh before it mints another.
+// DefaultTokenCooldown is the token budget's window. The platform allows
+// about 3 live access tokens per client ID, and minting more can log out
+// the user's other sessions, so a Client mints its first token, then at most
+// one more per cool-down, whatever fails (refused or expired tokens, lost
+// answers): a 401 within the cool-down after a forced refresh is final.
 const DefaultTokenCooldown = time.Minute
 
 // Token is an access token with its expiry.
 type Token struct {
 	AccessToken string
 	// ExpiresAt is the platform's expiredAt. Zero means unknown (a token given
-	// with WithAccessToken): it is used until the platform refuses it.
+	// with WithAccessToken, or an expiredAt missing or unreadable): it is used
+	// until the platform refuses it.
 	ExpiresAt time.Time
 }
 
 // TokenStore shares one access token between processes or clients of the same
 // client ID. The platform allows only 3 live tokens per client ID; a store
 // (a file, a database row, a cache key) keeps a fleet of workers at one.
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use. A panic in Load or Save
+// is recovered and becomes the error of the calls waiting for the token.
 type TokenStore interface {
 	// Load returns the stored token, or a zero Token when there is none.
 	Load(ctx context.Context) (Token, error)
