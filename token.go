@@ -148,6 +148,14 @@ func (s *tokenSource) token(ctx context.Context) (string, error) {
 		return "", ctx.Err()
 	}
 	if c.err != nil {
+		// A renewal due by time failed: the current token, not refused,
+		// may still be accepted.
+		s.mu.Lock()
+		t := s.cur.AccessToken
+		s.mu.Unlock()
+		if t != "" {
+			return t, nil
+		}
 		return "", c.err
 	}
 	return c.tok.AccessToken, nil

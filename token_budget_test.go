@@ -184,3 +184,25 @@ func TestNilContext(t *testing.T) {
 	}
 	assert.Zero(t, p.total(), "no request sent")
 }
+
+// TestTokenRenewalFailureKeepsToken: when the renewal due by time fails,
+// the current token (not refused, not yet expired) is still sent.
+func TestTokenRenewalFailureKeepsToken(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	p := newFakePlatform(t)
+	p.tokenTTL = time.Hour
+	p.clock = clk.Now
+	c := newTestClient(t, p, WithTokenRefreshMargin(5*time.Minute))
+	c.now = clk.Now
+	_, err := c.GetUploadURL(boundedCtx(t), "pre", 1)
+	require.NoError(t, err)
+	p.handle(pathAccessToken, withStatus(http.StatusBadGateway, "down"))
+	clk.Advance(56 * time.Minute) // within the margin: renewal due
+	_, err = c.GetUploadURL(boundedCtx(t), "pre", 1)
+	require.NoError(t, err)
+	reqs := p.requests(pathGetUploadURL)
+	require.Len(t, reqs, 2)
+	assert.Equal(t, bearer(reqs[0]), bearer(reqs[1]), "the current token is kept")
+	assert.Equal(t, 4, p.count(pathAccessToken), "the first fetch, then one renewal of 3 attempts")
+}
