@@ -64,6 +64,7 @@ func TestTokenBudgetAlways401(t *testing.T) {
 			assert.Equal(t, "access_token无效", ae.Message)
 			assert.NotEmpty(t, ae.TraceID)
 			assert.LessOrEqual(t, r.srv.TokensIssued(), maxTokens, "tokens minted")
+			assert.LessOrEqual(t, r.srv.Count(pan123test.OpAccessToken), maxTokens, "access_token calls")
 		})
 	}
 	t.Run("create/ten uploads", func(t *testing.T) {
@@ -78,6 +79,7 @@ func TestTokenBudgetAlways401(t *testing.T) {
 		}
 		t.Logf("%s: tokens minted: %d", t.Name(), r.srv.TokensIssued())
 		assert.LessOrEqual(t, r.srv.TokensIssued(), maxTokens, "tokens minted")
+		assert.LessOrEqual(t, r.srv.Count(pan123test.OpAccessToken), maxTokens, "access_token calls")
 	})
 }
 
