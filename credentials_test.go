@@ -224,6 +224,7 @@ func TestRedirectsNeverFollowed(t *testing.T) {
 		target{pan123test.OpMkdir, func(ctx context.Context, r *rig) error { _, err := r.c.Mkdir(ctx, 0, "d"); return err }},
 		target{pan123test.OpOSSMkdir, func(ctx context.Context, r *rig) error { _, err := r.c.MkdirImage(ctx, "", "d"); return err }},
 		target{pan123test.OpFileList, func(ctx context.Context, r *rig) error { _, err := r.c.ListFiles(ctx, 0, 0, 10); return err }},
+		target{pan123test.OpOSSFileList, func(ctx context.Context, r *rig) error { _, err := r.c.ListImages(ctx, "", "", 10); return err }},
 		target{pan123test.OpV2Domain, func(ctx context.Context, r *rig) error { _, err := r.c.UploadDomains(ctx); return err }},
 		target{pan123test.OpV2SHA1Reuse, func(ctx context.Context, r *rig) error {
 			_, _, err := r.c.SHA1Reuse(ctx, &pan123.SHA1ReuseRequest{Filename: "a", SHA1: strings.Repeat("a", 40), Size: 1})

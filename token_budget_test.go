@@ -153,6 +153,8 @@ func TestNilContext(t *testing.T) {
 		"Mkdir":                func() error { _, err := c.Mkdir(ctx, 0, "d"); return err },
 		"ListFiles":            func() error { _, err := c.ListFiles(ctx, 0, 0, 10); return err },
 		"EnsureDir":            func() error { _, err := c.EnsureDir(ctx, 0, "a/b"); return err },
+		"EnsureImageDir":       func() error { _, err := c.EnsureImageDir(ctx, "", "a/b"); return err },
+		"ListImages":           func() error { _, err := c.ListImages(ctx, "", "", 10); return err },
 		"CreateImage":          func() error { _, err := c.CreateImage(ctx, &CreateImageRequest{Filename: "f"}); return err },
 		"GetImageUploadURL":    func() error { _, err := c.GetImageUploadURL(ctx, "pre", 1); return err },
 		"ListImageUploadParts": func() error { _, err := c.ListImageUploadParts(ctx, "pre"); return err },
