@@ -1,0 +1,134 @@
+package pan123
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Upload bandwidth caps. Slice bodies (presigned PUTs, V2 slice posts and
+// single-step posts) wait on them as the HTTP transport reads them, so
+// nothing is buffered for the cap: the bytes stay in the source until they
+// may leave. A Client holds one cap shared by every upload through it; an
+// upload may add its own (WithUploadBandwidthLimit), and its reads then wait
+// for both.
+
+// maxBandwidthBurst bounds what a cap lets through at once after an idle
+// moment. A cap's burst is 1/20 of a second of its rate, so that no
+// one-second window sees more than 1.05 × the rate, and at most this much,
+// so that a fast cap still sends in small steps. It is large enough that a
+// waiting read woken a little late (timer slack on a loaded machine) does
+// not lose its share: up to burst ÷ rate of lateness is made up.
+const maxBandwidthBurst = 256 << 10
+
+// bandwidth is one cap in bytes per second, changeable at any time.
+type bandwidth struct {
+	limit atomic.Int64 // bytes per second; 0 = unlimited
+
+	mu  sync.Mutex // orders reservations with changes of the cap
+	lim *rate.Limiter
+}
+
+// newBandwidth returns a cap of bytesPerSec (≤ 0: unlimited). It starts
+// empty: the first bytes wait their turn rather than leave in a burst.
+func newBandwidth(bytesPerSec int64) *bandwidth {
+	b := &bandwidth{lim: rate.NewLimiter(1, 1)}
+	b.set(bytesPerSec)
+	return b
+}
+
+func burstOf(limit int64) int {
+	return int(max(1, min(maxBandwidthBurst, limit/20)))
+}
+
+// set changes the cap; reads already waiting keep their turn, later ones
+// follow the new rate. The limiter is never set to rate.Inf: unlimited is
+// the atomic zero, which keeps reads off the mutex.
+func (b *bandwidth) set(bytesPerSec int64) {
+	n := max(bytesPerSec, 0)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > 0 {
+		// Burst first: the tokens saved under the old cap are then clipped
+		// to the new burst when the rate changes.
+		now := time.Now()
+		b.lim.SetBurstAt(now, burstOf(n))
+		b.lim.SetLimitAt(now, rate.Limit(n))
+	}
+	b.limit.Store(n)
+}
+
+// reserve books up to n bytes (at most one burst) at now and returns how
+// many, and the reservation to wait for (nil when the cap is off).
+func (b *bandwidth) reserve(now time.Time, n int) (int, *rate.Reservation) {
+	if b == nil || b.limit.Load() == 0 {
+		return n, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.limit.Load()
+	if l == 0 {
+		return n, nil
+	}
+	n = min(n, burstOf(l))
+	return n, b.lim.ReserveN(now, n) // n ≤ burst under the lock: always OK
+}
+
+// caps are the caps one body read waits for: the Client's and the
+// upload's; either may be nil.
+type caps [2]*bandwidth
+
+// wait blocks until up to n bytes may leave under every cap and returns how
+// many may (n cut to the smallest burst). Before sleeping it calls onWait,
+// which pauses the stall detector: a capped read is not a stalled one.
+// When ctx ends first, the booking is given back and ctx's error returned.
+func (cs caps) wait(ctx context.Context, n int, onWait func()) (int, error) {
+	for _, b := range cs {
+		if b != nil {
+			if l := b.limit.Load(); l > 0 {
+				n = min(n, burstOf(l))
+			}
+		}
+	}
+	now := time.Now()
+	var rs [len(cs)]*rate.Reservation
+	var delay time.Duration
+	for i, b := range cs {
+		// A cap lowered since the cut above can only shorten n here; the
+		// other cap's booking of a few more bytes is then harmless.
+		n, rs[i] = b.reserve(now, n)
+		if rs[i] != nil {
+			delay = max(delay, rs[i].DelayFrom(now))
+		}
+	}
+	if delay <= 0 {
+		return n, nil
+	}
+	onWait()
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return n, nil
+	case <-ctx.Done():
+		for _, r := range rs {
+			if r != nil {
+				r.Cancel()
+			}
+		}
+		return 0, ctx.Err()
+	}
+}
+
+// SetBandwidthLimit changes the cap on the bytes per second that all
+// uploads through c send, at once, also for uploads already running; 0 (or
+// less) removes it. Uploads with their own cap
+// (WithUploadBandwidthLimit) keep it as well.
+func (c *Client) SetBandwidthLimit(bytesPerSec int64) { c.bw.set(bytesPerSec) }
+
+// BandwidthLimit returns the cap set by WithBandwidthLimit or
+// SetBandwidthLimit, in bytes per second; 0 means none.
+func (c *Client) BandwidthLimit() int64 { return c.bw.limit.Load() }
