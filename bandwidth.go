@@ -22,7 +22,7 @@ import (
 // so that a fast cap still sends in small steps. It is large enough that a
 // waiting read woken a little late (timer slack on a loaded machine) does
 // not lose its share: up to burst ÷ rate of lateness is made up.
-const maxBandwidthBurst = 256 << 10
+const maxBandwidthBurst = 4 << 20
 
 // bandwidth is one cap in bytes per second, changeable at any time.
 type bandwidth struct {
