@@ -61,20 +61,24 @@ func (b *bandwidth) set(bytesPerSec int64) {
 	b.limit.Store(n)
 }
 
-// reserve books up to n bytes (at most one burst) at now and returns how
-// many, and the reservation to wait for (nil when the cap is off).
-func (b *bandwidth) reserve(now time.Time, n int) (int, *rate.Reservation) {
+// reserve books up to n bytes (at most one burst) and returns how many,
+// the reservation (nil when the cap is off) and how long to wait for it.
+// The time is read under the lock: a limiter given an earlier time than
+// its last one counts the time between twice, and lets too much through.
+func (b *bandwidth) reserve(n int) (int, *rate.Reservation, time.Duration) {
 	if b == nil || b.limit.Load() == 0 {
-		return n, nil
+		return n, nil, 0
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	l := b.limit.Load()
 	if l == 0 {
-		return n, nil
+		return n, nil, 0
 	}
 	n = min(n, burstOf(l))
-	return n, b.lim.ReserveN(now, n) // n ≤ burst under the lock: always OK
+	now := time.Now()
+	r := b.lim.ReserveN(now, n) // n ≤ burst under the lock: always OK
+	return n, r, r.DelayFrom(now)
 }
 
 // caps are the caps one body read waits for: the Client's and the
@@ -93,16 +97,14 @@ func (cs caps) wait(ctx context.Context, n int, onWait func()) (int, error) {
 			}
 		}
 	}
-	now := time.Now()
 	var rs [len(cs)]*rate.Reservation
 	var delay time.Duration
 	for i, b := range cs {
 		// A cap lowered since the cut above can only shorten n here; the
 		// other cap's booking of a few more bytes is then harmless.
-		n, rs[i] = b.reserve(now, n)
-		if rs[i] != nil {
-			delay = max(delay, rs[i].DelayFrom(now))
-		}
+		var d time.Duration
+		n, rs[i], d = b.reserve(n)
+		delay = max(delay, d)
 	}
 	if delay <= 0 {
 		return n, nil

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -50,6 +51,9 @@ type bwRow struct {
 }
 
 func (r bwRow) pass() bool {
+	if r.limit == 0 {
+		return true // a reference run
+	}
 	lim := float64(r.limit)
 	return r.avg >= 0.95*lim && r.avg <= 1.05*lim && r.peak1s <= 1.1*lim
 }
@@ -57,37 +61,53 @@ func (r bwRow) pass() bool {
 // runBandwidth runs the section and prints its table; it fails when a run
 // misses its bounds.
 func runBandwidth(ctx context.Context, dir string) error {
-	limits, err := parseSizes(*bwCaps)
-	if err != nil {
-		return err
+	var limits []int64
+	for _, f := range strings.Split(*bwCaps, ",") {
+		n, err := int64(0), error(nil)
+		if strings.TrimSpace(f) != "0" { // 0: a run without a cap, for the machine's own rate
+			n, err = parseSize(f)
+		}
+		if err != nil {
+			return err
+		}
+		limits = append(limits, n)
 	}
 	fmt.Printf("pan123bench -bwlimit: window %v per run, samples every 50 ms\n", *bwWindow)
 	var rows []bwRow
 	for _, limit := range limits {
 		for _, load := range bwLoads {
-			fmt.Printf("== cap %s/s, %s...", fmtSize(limit), load.name)
+			fmt.Printf("== cap %s, %s...", capName(limit), load.name)
 			r, err := bwRun(ctx, dir, limit, load, *bwWindow)
 			if err != nil {
 				return err
 			}
-			fmt.Printf(" %.3f × cap (1 s windows %.3f–%.3f)\n", r.avg/float64(limit), r.low1s/float64(limit), r.peak1s/float64(limit))
+			fmt.Printf(" %.2f MiB/s (1 s windows %.2f–%.2f)\n", r.avg/mib, r.low1s/mib, r.peak1s/mib)
 			rows = append(rows, r)
 		}
 	}
 	fmt.Printf("\nUpload bandwidth cap (WithBandwidthLimit, one Client): bytes written to the client's connections\n")
-	fmt.Printf("over a %v window from the first call; pass = average within 5 %% of the cap, no 1 s window above 1.1 ×\n", *bwWindow)
+	fmt.Printf("over a %v window from the first call; pass = average within 5 %% of the cap, no 1 s window above 1.1 ×.\n", *bwWindow)
+	fmt.Printf("Cap \"none\": the same load without a cap, what the machine itself sends.\n")
 	fmt.Printf("%-9s %-9s %11s %9s %12s %12s %5s\n", "cap", "load", "avg MiB/s", "avg/cap", "max 1s/cap", "min 1s/cap", "pass")
 	failed := 0
 	for _, r := range rows {
+		if r.limit == 0 {
+			fmt.Printf("%-9s %-9s %11.3f %9s %12s %12s %5s\n", capName(0), r.load.name, r.avg/mib, "-", "-", "-", "-")
+			continue
+		}
 		lim := float64(r.limit)
 		ok := "yes"
 		if !r.pass() {
 			ok, failed = "NO", failed+1
 		}
-		fmt.Printf("%-9s %-9s %11.3f %9.3f %12.3f %12.3f %5s\n", fmtSize(r.limit)+"/s", r.load.name, r.avg/mib, r.avg/lim, r.peak1s/lim, r.low1s/lim, ok)
+		fmt.Printf("%-9s %-9s %11.3f %9.3f %12.3f %12.3f %5s\n", capName(r.limit), r.load.name, r.avg/mib, r.avg/lim, r.peak1s/lim, r.low1s/lim, ok)
 	}
 	fmt.Println()
 	for _, r := range rows {
+		if r.limit == 0 {
+			fmt.Printf("BENCH name=bwlimit_uncapped load=%s window=%v value=%.4f unit=MiB/s\n", r.load.name, *bwWindow, r.avg/mib)
+			continue
+		}
 		pre := fmt.Sprintf("cap=%s/s load=%s window=%v", sizeLabel(r.limit), r.load.name, *bwWindow)
 		fmt.Printf("BENCH name=bwlimit_avg_ratio %s value=%.4f unit=ratio\n", pre, r.avg/float64(r.limit))
 		fmt.Printf("BENCH name=bwlimit_peak1s_ratio %s value=%.4f unit=ratio\n", pre, r.peak1s/float64(r.limit))
@@ -98,10 +118,21 @@ func runBandwidth(ctx context.Context, dir string) error {
 	return nil
 }
 
+// capName names a cap: "10MiB/s", or "none".
+func capName(limit int64) string {
+	if limit == 0 {
+		return "none"
+	}
+	return sizeLabel(limit) + "/s"
+}
+
 // bwRun measures one load under one cap.
 func bwRun(ctx context.Context, dir string, limit int64, load bwLoad, window time.Duration) (bwRow, error) {
 	// Enough bytes for every file to send at the whole cap past the window.
 	size := limit * int64(window/time.Second+3)
+	if limit == 0 {
+		size = 8 << 30 // uncapped: as much as the machine sends
+	}
 	path, err := sparseFile(dir, size)
 	if err != nil {
 		return bwRow{}, err
@@ -172,7 +203,7 @@ func bwRun(ctx context.Context, dir string, limit int64, load bwLoad, window tim
 	}
 
 	last := samples[len(samples)-1]
-	r := bwRow{limit: limit, load: load, avg: float64(last.n-samples[0].n) / last.t.Sub(start).Seconds(), low1s: float64(limit) * 100}
+	r := bwRow{limit: limit, load: load, avg: float64(last.n-samples[0].n) / last.t.Sub(start).Seconds(), low1s: math.Inf(1)}
 	for i, a := range samples {
 		// The first sample at least a second after a: its window.
 		for _, b := range samples[i+1:] {
