@@ -28,14 +28,15 @@ const maxBandwidthBurst = 4 << 20
 type bandwidth struct {
 	limit atomic.Int64 // bytes per second; 0 = unlimited
 
-	mu  sync.Mutex // orders reservations with changes of the cap
-	lim *rate.Limiter
+	mu      sync.Mutex // orders reservations with changes of the cap
+	lim     *rate.Limiter
+	changed chan struct{} // closed (and replaced) when the cap changes
 }
 
 // newBandwidth returns a cap of bytesPerSec (≤ 0: unlimited). It starts
 // empty: the first bytes wait their turn rather than leave in a burst.
 func newBandwidth(bytesPerSec int64) *bandwidth {
-	b := &bandwidth{lim: rate.NewLimiter(1, 1)}
+	b := &bandwidth{lim: rate.NewLimiter(1, 1), changed: make(chan struct{})}
 	b.set(bytesPerSec)
 	return b
 }
@@ -44,8 +45,9 @@ func burstOf(limit int64) int {
 	return int(max(1, min(maxBandwidthBurst, limit/20)))
 }
 
-// set changes the cap; reads already waiting keep their turn, later ones
-// follow the new rate. The limiter is never set to rate.Inf: unlimited is
+// set changes the cap. Reads waiting on it book their turn again under the
+// new cap: after a raise they must not wait out a queue booked at the old
+// rate. The limiter is never set to rate.Inf: unlimited is
 // the atomic zero, which keeps reads off the mutex.
 func (b *bandwidth) set(bytesPerSec int64) {
 	n := max(bytesPerSec, 0)
@@ -59,69 +61,82 @@ func (b *bandwidth) set(bytesPerSec int64) {
 		b.lim.SetLimitAt(now, rate.Limit(n))
 	}
 	b.limit.Store(n)
+	close(b.changed)
+	b.changed = make(chan struct{})
 }
 
 // reserve books up to n bytes (at most one burst) and returns how many,
-// the reservation (nil when the cap is off) and how long to wait for it.
+// the reservation (nil when the cap is off), how long to wait for it, and
+// the channel closed if the cap changes meanwhile.
 // The time is read under the lock: a limiter given an earlier time than
 // its last one counts the time between twice, and lets too much through.
-func (b *bandwidth) reserve(n int) (int, *rate.Reservation, time.Duration) {
+func (b *bandwidth) reserve(n int) (int, *rate.Reservation, time.Duration, <-chan struct{}) {
 	if b == nil || b.limit.Load() == 0 {
-		return n, nil, 0
+		return n, nil, 0, nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	l := b.limit.Load()
 	if l == 0 {
-		return n, nil, 0
+		return n, nil, 0, nil
 	}
 	n = min(n, burstOf(l))
 	now := time.Now()
 	r := b.lim.ReserveN(now, n) // n ≤ burst under the lock: always OK
-	return n, r, r.DelayFrom(now)
+	return n, r, r.DelayFrom(now), b.changed
 }
 
 // caps are the caps one body read waits for: the Client's and the
 // upload's; either may be nil.
 type caps [2]*bandwidth
 
-// wait blocks until up to n bytes may leave under every cap and returns how
-// many may (n cut to the smallest burst). Before sleeping it calls onWait,
-// which pauses the stall detector: a capped read is not a stalled one.
-// When ctx ends first, the booking is given back and ctx's error returned.
-func (cs caps) wait(ctx context.Context, n int, onWait func()) (int, error) {
-	for _, b := range cs {
-		if b != nil {
-			if l := b.limit.Load(); l > 0 {
-				n = min(n, burstOf(l))
+// wait blocks until up to want bytes may leave under every cap and returns
+// how many may (cut to the smallest burst). Before sleeping it calls
+// onWait, which pauses the stall detector: a capped read is not a stalled
+// one. When a cap changes meanwhile, the turn is booked again under it (one
+// more round per change). When ctx ends first, the booking is given back
+// and ctx's error returned.
+func (cs caps) wait(ctx context.Context, want int, onWait func()) (int, error) {
+	for {
+		n := want
+		for _, b := range cs {
+			if b != nil {
+				if l := b.limit.Load(); l > 0 {
+					n = min(n, burstOf(l))
+				}
 			}
 		}
-	}
-	var rs [len(cs)]*rate.Reservation
-	var delay time.Duration
-	for i, b := range cs {
-		// A cap lowered since the cut above can only shorten n here; the
-		// other cap's booking of a few more bytes is then harmless.
-		var d time.Duration
-		n, rs[i], d = b.reserve(n)
-		delay = max(delay, d)
-	}
-	if delay <= 0 {
-		return n, nil
-	}
-	onWait()
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return n, nil
-	case <-ctx.Done():
+		var rs [len(cs)]*rate.Reservation
+		var changed [len(cs)]<-chan struct{} // nil for a cap that is off: never ready
+		var delay time.Duration
+		for i, b := range cs {
+			// A cap lowered since the cut above can only shorten n here; the
+			// other cap's booking of a few more bytes is then harmless.
+			var d time.Duration
+			n, rs[i], d, changed[i] = b.reserve(n)
+			delay = max(delay, d)
+		}
+		if delay <= 0 {
+			return n, nil
+		}
+		onWait()
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+			return n, nil
+		case <-changed[0]:
+		case <-changed[1]:
+		case <-ctx.Done():
+		}
+		t.Stop()
 		for _, r := range rs {
 			if r != nil {
 				r.Cancel()
 			}
 		}
-		return 0, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 	}
 }
 
