@@ -17,12 +17,19 @@ import (
 // for both.
 
 // maxBandwidthBurst bounds what a cap lets through at once after an idle
-// moment. A cap's burst is 1/20 of a second of its rate, so that no
-// one-second window sees more than 1.05 × the rate, and at most this much,
-// so that a fast cap still sends in small steps. It is large enough that a
-// waiting read woken a little late (timer slack on a loaded machine) does
-// not lose its share: up to burst ÷ rate of lateness is made up.
+// moment. A cap's burst is 1/20 of a second of its rate (so that a
+// one-second window sees at most about 1.05 × the rate), and at most this
+// much. That is still large enough that a read woken late (timer slack on
+// a loaded machine) does not lose its share: up to burst ÷ rate of
+// lateness is made up, 40 ms at 100 MiB/s.
 const maxBandwidthBurst = 4 << 20
+
+// minCapSleep is the shortest wait on a cap: a read whose turn is nearer
+// goes at once, in debt that the next reads pay off (so a window may see
+// 5 ms more of the rate). At 100 MiB/s a wait
+// per 32 KiB read would be 3200 sleeps a second, each one a trip through
+// the scheduler that a loaded machine makes late.
+const minCapSleep = 5 * time.Millisecond
 
 // bandwidth is one cap in bytes per second, changeable at any time.
 type bandwidth struct {
@@ -116,7 +123,7 @@ func (cs caps) wait(ctx context.Context, want int, onWait func()) (int, error) {
 			n, rs[i], d, changed[i] = b.reserve(n)
 			delay = max(delay, d)
 		}
-		if delay <= 0 {
+		if delay < minCapSleep {
 			return n, nil
 		}
 		onWait()
