@@ -183,3 +183,15 @@ func TestBandwidthLimitAllProtocols(t *testing.T) {
 		})
 	}
 }
+
+func TestBandwidthLimitOptions(t *testing.T) {
+	t.Parallel()
+	_, err := pan123.New("id", "secret", pan123.WithBandwidthLimit(-1))
+	require.ErrorIs(t, err, pan123.ErrInvalidInput)
+	c, err := pan123.New("id", "secret", pan123.WithBandwidthLimit(1<<20))
+	require.NoError(t, err)
+	c.SetBandwidthLimit(-5) // removes the cap, as 0 does
+	assert.Zero(t, c.BandwidthLimit())
+	_, err = pan123.NewUploader(c, pan123.WithUploadBandwidthLimit(-1)).Upload(context.Background(), bytes.NewReader([]byte("x")), pan123.FileInput{Name: "x"})
+	require.ErrorIs(t, err, pan123.ErrInvalidInput)
+}
