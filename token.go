@@ -121,21 +121,25 @@ func (s *tokenSource) renew(ctx context.Context) (Token, error) {
 		switch {
 		case err != nil:
 			s.log.WarnContext(ctx, "pan123: token store load failed", "err", err)
-		case t.AccessToken != "" && t.AccessToken != s.refusedToken() &&
-			(t.ExpiresAt.IsZero() || s.now().Before(t.ExpiresAt.Add(-s.margin))):
+		case s.usable(t):
 			return t, nil
 		}
 	}
 	if !s.canFetch {
 		return Token{}, fmt.Errorf("%w: the access token was refused or expired and no client credentials were given to renew it", ErrUnauthorized)
 	}
+	r, shared, err := s.lease(ctx) // with a TokenLeaser, one process at a time mints
+	if err != nil || shared.AccessToken != "" {
+		return shared, err
+	}
+	defer r.release(ctx)
 	t, err := s.fetch(ctx)
 	if err != nil {
 		return Token{}, fmt.Errorf("get access token: %w", err)
 	}
 	s.log.DebugContext(ctx, "pan123: new access token", "expires_at", t.ExpiresAt)
 	if s.store != nil {
-		if err := s.store.Save(ctx, t); err != nil {
+		if err := r.save(ctx, t); err != nil {
 			s.log.WarnContext(ctx, "pan123: token store save failed", "err", err)
 		}
 	}

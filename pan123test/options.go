@@ -50,6 +50,7 @@ type config struct {
 	latency                time.Duration
 	clock                  func() time.Time
 	uploadServers          int
+	tokenLimit             int
 }
 
 func defaultConfig() config {
@@ -83,6 +84,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("bandwidth and latency must be >= 0")
 	case c.clock == nil:
 		return fmt.Errorf("nil clock")
+	case c.tokenLimit < 0:
+		return fmt.Errorf("WithTokenLimit must be >= 0")
 	case c.uploadServers < 1:
 		return fmt.Errorf("WithUploadServers needs at least 1")
 	}

@@ -49,6 +49,12 @@ type Server struct {
 	sessions map[string]*session
 	finished map[string]finished
 	urls     map[string]*presigned // by X-Amz-Signature
+
+	// WithTokenLimit: live tokens oldest first, the ones it logged out,
+	// and how many requests carried one of those.
+	liveOrder    []string
+	replaced     map[string]bool
+	replacedUses int
 }
 
 // firstFileID is the first ID handed out to file-family entries.
@@ -71,6 +77,7 @@ func NewServer(opts ...Option) *Server {
 		ClientSecret: cfg.clientSecret,
 		cfg:          cfg,
 		tokens:       map[string]time.Time{},
+		replaced:     map[string]bool{},
 		files:        newTree(false),
 		images:       newTree(true),
 		nextID:       firstFileID - 1,
