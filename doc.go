@@ -48,8 +48,10 @@
 // refuses (code 401) is renewed once and the request replayed once; a refresh
 // that fails is an error, never a loop. The platform allows only 3 live
 // tokens per client ID: share one Client in a process, and a [TokenStore]
-// across processes. A token obtained elsewhere can be given with
-// [WithAccessToken].
+// across processes. A store that is also a [TokenLeaser] ([FileTokenStore]
+// on one machine, the module github.com/go-pan123/pan123/redisstore on many)
+// lets one process renew the shared token while the others wait for it. A
+// token obtained elsewhere can be given with [WithAccessToken].
 //
 // # Errors
 //

@@ -208,4 +208,3 @@ func tryLease(t *testing.T, s *redisstore.Store) pan123.TokenLease {
 }
 
 var _ pan123.TokenLeaser = (*redisstore.Store)(nil)
-
