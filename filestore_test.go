@@ -1,6 +1,8 @@
 package pan123_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +12,35 @@ import (
 
 	"github.com/go-pan123/pan123"
 	"github.com/go-pan123/pan123/internal/sharetest"
+	"github.com/go-pan123/pan123/pan123test"
 )
+
+// Two clients, as if in two processes, share the token through a file: the
+// second one uses the token the first one minted and saved.
+func ExampleNewFileTokenStore() {
+	srv := pan123test.NewServer() // the fake platform; in real use, leave out WithBaseURL
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "pan123-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "token.json")
+
+	for range 2 {
+		c, err := pan123.New(srv.ClientID, srv.ClientSecret,
+			pan123.WithBaseURL(srv.URL),
+			pan123.WithTokenStore(pan123.NewFileTokenStore(path)))
+		if err != nil {
+			panic(err)
+		}
+		if _, err := c.ListFiles(context.Background(), 0, 0, 100); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println("tokens minted:", srv.TokensIssued())
+	// Output: tokens minted: 1
+}
 
 func newFileStore(path string) pan123.TokenStore { return pan123.NewFileTokenStore(path) }
 

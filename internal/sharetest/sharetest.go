@@ -147,13 +147,6 @@ func Run(t *testing.T, cfg Config, store pan123.TokenStore) Result {
 		t.Fatalf("seed the store: %v", err)
 	}
 
-	var res Result
-	var holder *child
-	if cfg.KillHolder {
-		holder = start(t, cfg, srv.URL, "holder")
-		expect(t, ctx, holder, lineHeld)
-		res.Held = time.Now()
-	}
 	clients := make([]*child, cfg.Procs)
 	for i := range clients {
 		clients[i] = start(t, cfg, srv.URL, "client")
@@ -163,6 +156,13 @@ func Run(t *testing.T, cfg Config, store pan123.TokenStore) Result {
 	}
 	if got := srv.TokensIssued(); got != 0 {
 		t.Fatalf("%d tokens minted before the expiry; want 0 (the stored one is shared)", got)
+	}
+	var res Result
+	var holder *child
+	if cfg.KillHolder { // once the clients are up, so that Held is close to their renewal
+		holder = start(t, cfg, srv.URL, "holder")
+		expect(t, ctx, holder, lineHeld)
+		res.Held = time.Now()
 	}
 	srv.ResetRequests()
 	srv.ExpireTokens()
