@@ -16,10 +16,10 @@ import (
 // second file, the token file's path plus ".lock", lets one process mint
 // while the others wait and load what it saved. The lock is released when
 // its holder exits, even if it is killed. Keep the file on a local file
-// system: over NFS, a lock may not exclude the other clients of one process.
-// On systems without such locks
-// (AIX, Plan 9, WebAssembly) TryLease fails and every process renews on
-// its own. It is safe for concurrent use.
+// system: over NFS, a lock may not exclude the other clients of one
+// process. On systems without such locks (AIX, Plan 9, WebAssembly)
+// TryLease fails and every process renews on its own. It is safe for
+// concurrent use.
 type FileTokenStore struct {
 	path string
 }
