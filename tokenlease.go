@@ -64,30 +64,34 @@ type renewal struct {
 // lease prepares a renewal. With a [TokenLeaser] store it waits for the
 // lease; a fresh token that another process saved meanwhile is returned
 // instead (with a nil renewal). The caller must call release.
-func (s *tokenSource) lease(ctx context.Context) (*renewal, Token, error) {
+func (s *tokenSource) lease(ctx context.Context) (_ *renewal, _ Token, err error) {
 	r := &renewal{store: s.store}
 	l, ok := s.store.(TokenLeaser)
 	if !ok {
 		return r, Token{}, nil
 	}
+	handed := false // r.lease goes to the caller; else it is released here, even on a panic
+	defer func() {
+		if !handed {
+			r.release(ctx)
+		}
+	}()
 	deadline := time.Now().Add(2 * l.LeaseTTL())
 	for wait := leasePollMin; ; wait = min(2*wait, leasePollMax) {
-		lease, err := l.TryLease(ctx)
+		r.lease, err = l.TryLease(ctx)
 		if err != nil {
+			r.lease = nil
 			if ctx.Err() != nil {
 				return nil, Token{}, ctx.Err()
 			}
 			s.log.WarnContext(ctx, "pan123: token store lease failed; renewing without it", "err", err)
 			return r, Token{}, nil
 		}
-		t, err := l.Load(ctx)
-		if err == nil && s.usable(t) {
-			r.lease = lease
-			r.release(ctx)
+		if t, err := l.Load(ctx); err == nil && s.usable(t) {
 			return nil, t, nil
 		}
-		if lease != nil {
-			r.lease = lease
+		if r.lease != nil {
+			handed = true
 			return r, Token{}, nil
 		}
 		if time.Now().After(deadline) {

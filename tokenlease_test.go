@@ -22,11 +22,12 @@ type memLeaser struct {
 	leaseErr error // returned by TryLease
 	saveErr  error // returned by the lease's Save
 
-	mu     sync.Mutex
-	tok    pan123.Token
-	held   bool
-	events []string
-	loaded chan struct{} // gets a value on every Load (when there is room)
+	mu        sync.Mutex
+	loadPanic bool
+	tok       pan123.Token
+	held      bool
+	events    []string
+	loaded    chan struct{} // gets a value on every Load (when there is room)
 }
 
 func newMemLeaser(tok pan123.Token) *memLeaser {
@@ -52,6 +53,9 @@ func (m *memLeaser) Load(context.Context) (pan123.Token, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.loadPanic && m.held {
+		panic("Load under the lease")
+	}
 	return m.tok, nil
 }
 
@@ -233,4 +237,17 @@ func TestLeaseRefusedTokenIsNotReused(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, srv.TokensIssued())
 	require.Equal(t, []string{"lease", "lease save", "save", "release", "lease", "lease save", "save", "release"}, store.Events())
+}
+
+// A panic in the store while the client holds the lease releases it.
+func TestLeaseReleasedOnPanic(t *testing.T) {
+	store := newMemLeaser(pan123.Token{})
+	store.loadPanic = true
+	var log bytes.Buffer
+	_, c := leaseClient(t, store, "", &log)
+	func() {
+		defer func() { require.Equal(t, "Load under the lease", recover()) }()
+		_, _ = c.ListFiles(t.Context(), 0, 0, 100)
+	}()
+	require.Equal(t, []string{"lease", "release"}, store.Events())
 }
