@@ -50,7 +50,8 @@ type config struct {
 	latency                time.Duration
 	clock                  func() time.Time
 	uploadServers          int
-	tokenLimit             int
+	rates                  map[Op]rateLimit // WithRateLimit
+	tokenLimit             int              // WithTokenLimit
 }
 
 func defaultConfig() config {
@@ -89,7 +90,7 @@ func (c *config) validate() error {
 	case c.uploadServers < 1:
 		return fmt.Errorf("WithUploadServers needs at least 1")
 	}
-	return nil
+	return c.validateRates()
 }
 
 // WithCredentials sets the clientID and clientSecret that access_token
