@@ -59,6 +59,9 @@ func (u *Uploader) config(ctx context.Context, opts []UploadOption) (uploadConfi
 	if len(cfg.errs) > 0 {
 		return cfg, fmt.Errorf("%w: %w", ErrInvalidInput, errors.Join(cfg.errs...))
 	}
+	if cfg.bandwidth > 0 {
+		cfg.bw = newBandwidth(cfg.bandwidth) // one cap per call
+	}
 	return cfg, nil
 }
 
@@ -628,22 +631,23 @@ func sliceRetryable(ctx context.Context, err error) bool {
 
 // sendOnce makes one attempt at a slice and reports how many bytes left.
 func (j *job) sendOnce(ctx context.Context, s slicePlan, attempt int) (int64, error) {
-	return sendWithStall(ctx, j.cfg.stallTimeout, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
+	return sendWithStall(ctx, j.cfg.stallTimeout, caps{j.c.bw, j.cfg.bw}, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
 		return j.t.sendSlice(ctx, j.sess, s, attempt, body)
 	})
 }
 
 // sendWithStall runs send with a fresh body over src[off:off+size] that
-// reports progress, under a stall detector, and says how many bytes left.
-func sendWithStall(ctx context.Context, stallTimeout time.Duration, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
+// reports progress and waits on the bandwidth caps bw, under a stall
+// detector, and says how many bytes left.
+func sendWithStall(ctx context.Context, stallTimeout time.Duration, bw caps, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stall := &stallTimer{d: stallTimeout, fire: func() { cancel(errStalled) }}
 	defer stall.stop()
-	body := &sliceBody{src: src, off: off, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
+	body := &sliceBody{src: src, off: off, size: size, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
 		stall.touch()
 		rep.add(int64(n))
-	}}
+	}, pace: func(n int) (int, error) { return bw.wait(actx, n, stall.pause) }}
 	err := send(actx, body)
 	if err != nil && context.Cause(actx) == errStalled && ctx.Err() == nil {
 		err = fmt.Errorf("%w after %v: %w", errStalled, stallTimeout, err)
@@ -672,6 +676,16 @@ func (s *stallTimer) touch() {
 		s.t = time.AfterFunc(s.d, s.fire)
 	default:
 		s.t.Reset(s.d)
+	}
+}
+
+// pause stops the timer while a read waits on a bandwidth cap; the read's
+// touch re-arms it.
+func (s *stallTimer) pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.t != nil {
+		s.t.Stop()
 	}
 }
 
