@@ -190,7 +190,7 @@ func (u *Uploader) runCheckpointed(ctx context.Context, cfg uploadConfig, src *s
 // can never complete (the content no longer has the MD5 it was created
 // with) and the next run must start over. Any other failure keeps it.
 func finishCheckpoint(file string, err error) error {
-	if err == nil || errors.Is(err, errCompleteRefused) {
+	if err == nil || errors.Is(err, ErrCompleteRefused) {
 		os.Remove(file)
 	}
 	return err
@@ -214,7 +214,7 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 // and MD5 of the local slice, and only those slices are read to check it.
 // The rest of the file is not re-read: a source changed in a slice that is
 // sent again is caught by the platform's MD5 check at completion
-// (errCompleteRefused), never stored silently.
+// (ErrCompleteRefused), never stored silently.
 func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, sess session, rep *reporter, track tracker) (*upload, error) {
 	parts, err := t.listParts(ctx, sess)
 	if err != nil {

@@ -363,9 +363,11 @@ func scenarios() []scenario {
 			extra: func(f flow, _, conc int) int { return conc * f.perSlice() }},
 		{name: "slow slice (stall)", faults: func(f flow) []pan123test.Fault {
 			return []pan123test.Fault{{Op: f.slice, Stall: 2 * time.Second}}
-		}, upOpts: []pan123.UploadOption{pan123.WithStallTimeout(300 * time.Millisecond)},
-			// The stall, and room for one spurious cut per slice: on a
-			// starved CI machine a slice can sit 300 ms without a byte moving.
+		}, upOpts: []pan123.UploadOption{pan123.WithStallTimeout(300 * time.Millisecond), pan123.WithResponseTimeout(time.Second)},
+			// The stall (a slice in the socket buffers waits for its answer,
+			// hence the short response timeout), and room for one spurious
+			// cut per slice: on a starved CI machine a slice can sit 300 ms
+			// without a byte moving.
 			extra: func(f flow, n, _ int) int { return (1 + n) * f.perSlice() }},
 		{name: "body 429 on API calls", faults: func(f flow) []pan123test.Fault {
 			fs := []pan123test.Fault{

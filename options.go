@@ -217,6 +217,9 @@ const (
 	// DefaultStallTimeout: a slice transfer that moves no byte for this long
 	// is cut and retried.
 	DefaultStallTimeout = time.Minute
+	// DefaultResponseTimeout: a slice attempt whose answer has not come this
+	// long after its last byte was sent is cut and retried.
+	DefaultResponseTimeout = 2 * time.Minute
 )
 
 // UploadOption configures an [Uploader], or one call of it.
@@ -229,6 +232,7 @@ type uploadConfig struct {
 	pollInterval    time.Duration
 	completeTimeout time.Duration // 0 = scaled with size
 	stallTimeout    time.Duration
+	responseTimeout time.Duration
 	tempDir         string
 	protocol        Protocol
 	checkpointDir   string
@@ -237,11 +241,12 @@ type uploadConfig struct {
 
 func defaultUploadConfig() uploadConfig {
 	return uploadConfig{
-		concurrency:  DefaultConcurrency,
-		sliceRetry:   retryPolicy{maxAttempts: DefaultSliceAttempts, base: DefaultRetryBase, cap: DefaultRetryCap},
-		pollInterval: DefaultPollInterval,
-		stallTimeout: DefaultStallTimeout,
-		protocol:     V1,
+		concurrency:     DefaultConcurrency,
+		sliceRetry:      retryPolicy{maxAttempts: DefaultSliceAttempts, base: DefaultRetryBase, cap: DefaultRetryCap},
+		pollInterval:    DefaultPollInterval,
+		stallTimeout:    DefaultStallTimeout,
+		responseTimeout: DefaultResponseTimeout,
+		protocol:        V1,
 	}
 }
 
@@ -309,7 +314,9 @@ func WithCompleteTimeout(d time.Duration) UploadOption {
 }
 
 // WithStallTimeout sets how long a slice transfer may move no byte before it
-// is cut and retried. There is no whole-slice timeout, so slow links work.
+// is cut and retried. It counts only while the slice is being sent: the wait
+// for the answer after the last byte is bounded by [WithResponseTimeout].
+// There is no whole-slice timeout, so slow links work.
 // Default: [DefaultStallTimeout].
 func WithStallTimeout(d time.Duration) UploadOption {
 	return func(o *uploadConfig) {
@@ -318,6 +325,21 @@ func WithStallTimeout(d time.Duration) UploadOption {
 			return
 		}
 		o.stallTimeout = d
+	}
+}
+
+// WithResponseTimeout sets how long a slice attempt waits for the
+// platform's answer once its last byte is sent, before it is cut and
+// retried. The platform may take a while to store a slice (or a whole file
+// sent in one request), so this is longer than the stall timeout.
+// Default: [DefaultResponseTimeout].
+func WithResponseTimeout(d time.Duration) UploadOption {
+	return func(o *uploadConfig) {
+		if d <= 0 {
+			o.fail("WithResponseTimeout: %v is not positive", d)
+			return
+		}
+		o.responseTimeout = d
 	}
 }
 

@@ -87,6 +87,7 @@ type sliceBody struct {
 	off    int64
 	r      io.Reader
 	onRead func(n int)
+	onEnd  func() // the last byte was read; may be nil
 
 	mu   sync.Mutex
 	sent int64
@@ -103,6 +104,9 @@ func (b *sliceBody) Read(p []byte) (int, error) {
 	if n > 0 {
 		b.sent += int64(n)
 		b.onRead(n)
+	}
+	if err == io.EOF && b.onEnd != nil {
+		b.onEnd()
 	}
 	return n, err
 }

@@ -575,6 +575,10 @@ func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
 // errStalled cuts a slice transfer that moved no byte for the stall timeout.
 var errStalled = errors.New("slice transfer stalled")
 
+// errNoAnswer cuts a slice attempt whose answer did not come within the
+// response timeout after its last byte was sent.
+var errNoAnswer = errors.New("no answer to the slice")
+
 // sendSlice sends one slice, retrying with a fresh URL and a fresh reader.
 func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 	pol := j.cfg.sliceRetry
@@ -619,64 +623,87 @@ func sliceRetryable(ctx context.Context, err error) bool {
 	if errors.As(err, &ae) && ae.Method == "POST" && errors.Is(err, ErrUnauthorized) {
 		return true
 	}
-	return errors.Is(err, errStalled) || retryable(ctx, err)
+	return errors.Is(err, errStalled) || errors.Is(err, errNoAnswer) || retryable(ctx, err)
 }
 
 // sendOnce makes one attempt at a slice and reports how many bytes left.
 func (j *job) sendOnce(ctx context.Context, s slicePlan, attempt int) (int64, error) {
-	return sendWithStall(ctx, j.cfg.stallTimeout, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
+	return sendWithStall(ctx, j.cfg, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
 		return j.t.sendSlice(ctx, j.sess, s, attempt, body)
 	})
 }
 
 // sendWithStall runs send with a fresh body over src[off:off+size] that
-// reports progress, under a stall detector, and says how many bytes left.
-func sendWithStall(ctx context.Context, stallTimeout time.Duration, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
+// reports progress, under a watchdog, and says how many bytes left. While
+// the body is read, an attempt that moves no byte for the stall timeout is
+// cut (errStalled); once the last byte is read, the stall bound ends and the
+// answer has the response timeout of its own (errNoAnswer).
+func sendWithStall(ctx context.Context, cfg uploadConfig, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stall := &stallTimer{d: stallTimeout, fire: func() { cancel(errStalled) }}
-	defer stall.stop()
+	wd := &watchdog{stall: cfg.stallTimeout, answer: cfg.responseTimeout, fire: cancel}
+	defer wd.stop()
 	body := &sliceBody{src: src, off: off, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
-		stall.touch()
+		wd.touch()
 		rep.add(int64(n))
-	}}
+	}, onEnd: wd.sent}
 	err := send(actx, body)
-	if err != nil && context.Cause(actx) == errStalled && ctx.Err() == nil {
-		err = fmt.Errorf("%w after %v: %w", errStalled, stallTimeout, err)
+	if cause := context.Cause(actx); err != nil && ctx.Err() == nil && (cause == errStalled || cause == errNoAnswer) {
+		d := cfg.stallTimeout
+		if cause == errNoAnswer {
+			d = cfg.responseTimeout
+		}
+		err = fmt.Errorf("%w after %v: %w", cause, d, err)
 	}
 	return body.finish(), err
 }
 
-// stallTimer cuts a slice attempt whose body moved no byte for d. It is
-// armed by the first read of the body, not before: the URL and token calls
-// that precede the transfer have their own timeouts, and cutting a token
-// refresh midway would waste a token (the platform allows only 3 live).
-type stallTimer struct {
-	d    time.Duration
-	fire func()
-	mu   sync.Mutex
-	t    *time.Timer
-	done bool
+// watchdog bounds one slice attempt. It is armed by the first read of the
+// body, not before: the URL and token calls that precede the transfer have
+// their own timeouts, and cutting a token refresh midway would waste a token
+// (the platform allows only 3 live). Each read moves the stall deadline;
+// the end of the body replaces it with the answer deadline.
+type watchdog struct {
+	stall, answer time.Duration
+	fire          context.CancelCauseFunc
+	mu            sync.Mutex
+	t             *time.Timer
+	answering     bool // the body was read to its end
+	done          bool
 }
 
-func (s *stallTimer) touch() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (w *watchdog) touch() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	switch {
-	case s.done:
-	case s.t == nil:
-		s.t = time.AfterFunc(s.d, s.fire)
+	case w.done || w.answering:
+	case w.t == nil:
+		w.t = time.AfterFunc(w.stall, func() { w.fire(errStalled) })
 	default:
-		s.t.Reset(s.d)
+		w.t.Reset(w.stall)
 	}
 }
 
-func (s *stallTimer) stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.done = true
-	if s.t != nil {
-		s.t.Stop()
+// sent switches from the stall bound to the answer bound.
+func (w *watchdog) sent() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done || w.answering {
+		return
+	}
+	w.answering = true
+	if w.t != nil && !w.t.Stop() {
+		return // the stall bound fired first
+	}
+	w.t = time.AfterFunc(w.answer, func() { w.fire(errNoAnswer) })
+}
+
+func (w *watchdog) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
+	if w.t != nil {
+		w.t.Stop()
 	}
 }
 
@@ -686,24 +713,30 @@ func DefaultCompleteTimeout(size int64) time.Duration {
 	return 2*time.Minute + time.Duration(size>>30)*time.Minute
 }
 
-// errCompleteTimeout: the platform did not finish the file in time. The
-// UploadError carries the session, so the caller can poll on by hand.
-var errCompleteTimeout = errors.New("the platform did not finish the file before the completion deadline")
+// ErrCompleteTimeout: every slice was sent but the platform did not finish
+// the file before the completion deadline ([WithCompleteTimeout]). The
+// [*UploadError] carries the session, so the caller can poll on by hand
+// (or resume: a checkpoint is kept).
+var ErrCompleteTimeout = errors.New("pan123: the platform did not finish the file before the completion deadline")
 
-// errCompleteRefused: the platform refused to finish the file after every
+// ErrCompleteRefused: the platform refused to finish the file after every
 // slice was sent, typically because the bytes do not have the MD5 declared
-// at create (the source changed during the upload).
-var errCompleteRefused = errors.New("the platform refused to complete the file (its content may not match the MD5 declared when the upload began; upload it again)")
+// when the upload began (the source changed during the upload). The session
+// can never complete: upload the file again. The platform's answer is
+// wrapped too (errors.As gives the [*APIError]).
+var ErrCompleteRefused = errors.New("pan123: the platform refused to complete the file (its content may not match the MD5 declared when the upload began; upload it again)")
 
 // complete calls upload_complete and, while the platform is verifying
 // (async, completed=false or code 20103), polls at the poll interval until
-// the deadline.
+// the deadline. Failed calls do not end it unless they prove the file was
+// refused (see refusedCompletion): a transient error, an internal error or
+// an unreadable answer is asked again at the next poll, until the deadline.
 func (j *job) complete(ctx context.Context) (string, error) {
 	limit := j.cfg.completeTimeout
 	if limit == 0 {
 		limit = DefaultCompleteTimeout(j.src.size)
 	}
-	dctx, cancel := context.WithTimeoutCause(ctx, limit, errCompleteTimeout)
+	dctx, cancel := context.WithTimeoutCause(ctx, limit, ErrCompleteTimeout)
 	defer cancel()
 	async := false
 	for {
@@ -721,12 +754,13 @@ func (j *job) complete(ctx context.Context) (string, error) {
 			async = true
 		case err == nil, errors.Is(err, ErrVerifying):
 			// not yet
-		default:
-			var ae *APIError
-			if errors.As(err, &ae) && ae.Code != 0 && !errors.Is(err, ErrUnauthorized) && !errors.Is(err, ErrRateLimited) {
-				err = fmt.Errorf("%w: %w", errCompleteRefused, err)
-			}
+		case refusedCompletion(err):
+			return "", fmt.Errorf("%w: %w", ErrCompleteRefused, err)
+		case dctx.Err() != nil, errors.Is(err, ErrUnauthorized), errors.Is(err, ErrInvalidInput):
 			return "", completeErr(ctx, dctx, err)
+		default:
+			// Not a refusal: the platform may still finish the file.
+			j.c.log.WarnContext(ctx, "pan123: completion call failed; asking again", "file", j.t.name(), "err", err)
 		}
 		if err := sleepCtx(dctx, j.cfg.pollInterval); err != nil {
 			return "", completeErr(ctx, dctx, err)
@@ -734,9 +768,34 @@ func (j *job) complete(ctx context.Context) (string, error) {
 	}
 }
 
+// refusedCompletion tells whether a failed completion call proves that the
+// platform will never finish the file. A refusal is an answer with a
+// business code: code 1 (the platform's catch-all) only with a message that
+// says so, "文件上传失败" (upload failed: the bytes do not match the
+// declared MD5 or size) or a session that does not exist or expired
+// ("不存在", "过期"); any other code that is neither transient (429, 20103,
+// 5xx) nor 401. Code 1 with another message ("内部错误"), HTTP errors, network
+// errors and unreadable answers are not refusals.
+func refusedCompletion(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code == 0 || errors.Is(err, ErrProtocol) || errors.Is(err, ErrUnauthorized) ||
+		retryable(context.Background(), ae) {
+		return false
+	}
+	if ae.Code == 1 {
+		for _, m := range []string{"文件上传失败", "不存在", "过期"} {
+			if strings.Contains(ae.Message, m) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
 func completeErr(ctx, dctx context.Context, err error) error {
-	if ctx.Err() == nil && errors.Is(context.Cause(dctx), errCompleteTimeout) {
-		return errCompleteTimeout
+	if ctx.Err() == nil && errors.Is(context.Cause(dctx), ErrCompleteTimeout) {
+		return ErrCompleteTimeout
 	}
 	return err
 }

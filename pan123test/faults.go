@@ -17,7 +17,8 @@ import (
 //
 // Exactly one way of failing applies, in this order: Drop, Body, Code,
 // Status. A Stall runs first; a Stall alone delays the request and then
-// lets it be handled normally.
+// lets it be handled normally. A Delay alone lets the request be handled
+// normally and holds its answer back.
 type Fault struct {
 	Op      Op            // which requests
 	SliceNo int           // for OpPut / OpV2Slice / OpGetUploadURL / OpOSSGetUploadURL: only this slice; 0 = any
@@ -30,6 +31,9 @@ type Fault struct {
 	Drop    bool          // read about half of the request body, then close the connection without answering
 	Stall   time.Duration // read nothing / answer nothing for this long (returns early if the client goes away or the server closes), then go on
 	Header  http.Header   // extra response headers for the failure answer, e.g. Retry-After
+	// Delay holds the answer back this long (real time) after the whole
+	// request body was read: a platform slow to answer once the last byte is in.
+	Delay time.Duration
 }
 
 type activeFault struct {
@@ -89,6 +93,7 @@ func (c *call) fault(half int64) bool {
 		c.abandon() // client gone or server closing
 		return true
 	}
+	c.delay = f.Delay
 	for k, v := range f.Header {
 		c.w.Header()[k] = v
 	}
@@ -111,7 +116,7 @@ func (c *call) fault(half int64) bool {
 	case f.Status != 0:
 		c.envelope(f.Status, f.Status, codeMessage(f.Status), nil)
 	default:
-		return false // a stall only
+		return false // a stall or a delay only
 	}
 	return true
 }

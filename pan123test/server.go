@@ -231,12 +231,13 @@ func (s *Server) serveHTTP(l *listener, w http.ResponseWriter, r *http.Request) 
 
 // call is one request being handled.
 type call struct {
-	s    *Server
-	w    http.ResponseWriter
-	r    *http.Request
-	body *body
-	rec  Request
-	done bool // logged
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	body  *body
+	rec   Request
+	done  bool          // logged
+	delay time.Duration // Fault.Delay: wait after the body, before answering
 }
 
 // log records the request once, just before its answer is sent or its
@@ -278,7 +279,7 @@ func (c *call) abandon() { c.drop(0) }
 // Nothing is answered once the client went away or the server is closing.
 func (c *call) write(status int, contentType string, b []byte) {
 	_, _ = io.Copy(io.Discard, c.r.Body)
-	if c.r.Context().Err() != nil {
+	if !c.sleep(c.delay) || c.r.Context().Err() != nil {
 		c.abandon() // client gone or server closing
 		return
 	}
