@@ -2,6 +2,9 @@ package pan123_test
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -87,4 +90,124 @@ func TestCompletionSurvivesInternalError(t *testing.T) {
 			assert.Len(t, checkpoints(t, cpDir), 1, "the session may still finish: its record is kept")
 		})
 	}
+}
+
+// TestSliceRetriesWhileUploadMoves: a slice that fails more often than the
+// slice budget keeps being retried while the other slices succeed, and
+// the upload finishes. A slice that never succeeds still ends the upload,
+// after budget × workers sends in a row without a success.
+func TestSliceRetriesWhileUploadMoves(t *testing.T) {
+	const n, attempts, conc = 8, 3, 2
+	const size = n*flowSlice - 9
+	for _, p := range []pan123.Protocol{pan123.V1, pan123.V2} {
+		t.Run(protocolName(p), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, pan123test.WithSliceSize(flowSlice))
+			op := bytesOp(p, size)
+			// Slice 1 fails 4 times: more than its budget of 3 sends, fewer
+			// than the 6 (3 × 2 workers) failures in a row that end an upload.
+			e.srv.Inject(pan123test.Fault{Op: op, SliceNo: 1, Times: attempts + 1, Status: 500})
+			path, data := writeRandom(t, t.TempDir(), size, 14)
+			up := e.uploader(pan123.WithProtocol(p), pan123.WithConcurrency(conc), pan123.WithSliceRetry(attempts, time.Millisecond, 2*time.Millisecond))
+			res, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "moves.bin"})
+			require.NoError(t, err)
+			f, ok := e.srv.File(res.FileID)
+			require.True(t, ok)
+			assert.True(t, bytes.Equal(data, f.Data))
+			assert.Equal(t, n+attempts+1, e.srv.Count(op))
+
+			// Forever: the upload ends once attempts × conc sends in a row
+			// failed, the last ones all of the failing slice.
+			e.srv.ResetRequests()
+			e.srv.Inject(pan123test.Fault{Op: op, SliceNo: 2, Times: -1, Status: 500})
+			path, _ = writeRandom(t, t.TempDir(), size, 15)
+			_, err = up.UploadFile(t.Context(), path, pan123.FileInput{Name: "never.bin"})
+			var ue *pan123.UploadError
+			require.ErrorAs(t, err, &ue)
+			assert.Equal(t, 2, ue.SliceNo)
+			sends := 0
+			for _, q := range e.srv.Requests() {
+				if q.Op == op && q.SliceNo == 2 {
+					sends++
+				}
+			}
+			assert.GreaterOrEqual(t, sends, attempts*conc, "retried while the others moved, then budget × workers")
+		})
+	}
+}
+
+// failedStreak counts the sends of one slice (op, sliceNo; 0 = any) that the
+// fake logged, and those logged after the last successful send of any slice.
+// With the slice budget of attempts and w workers, an upload that failed
+// has sent the slice at least attempts × w times, and about that many after
+// the last success: the fake logs a send before the client sees its answer,
+// so up to w−1 sends in flight around the last success may fall on the
+// other side of it.
+func failedStreak(reqs []pan123test.Request, op pan123test.Op, sliceNo int) (total, afterSuccess int) {
+	for _, q := range reqs {
+		if q.Op != op {
+			continue
+		}
+		if q.Status/100 == 2 && q.Code <= 0 {
+			afterSuccess = 0
+			continue
+		}
+		if sliceNo == 0 || q.SliceNo == sliceNo {
+			total++
+			afterSuccess++
+		}
+	}
+	return total, afterSuccess
+}
+
+// TestFaultMixFailureRate measures how often uploads fail when every slice
+// send fails with probability p (a 500, a 503 or a dropped connection, at
+// random): per slice, the number of failed sends before its success is
+// drawn from the geometric law and injected in the fake. It runs only when
+// PAN123_FAULT_RUNS is set (the number of uploads; PAN123_FAULT_P, default
+// 0.3), and logs the failure rate: it is a measurement, not a check.
+//
+//	PAN123_FAULT_RUNS=300 go test -run TestFaultMixFailureRate -v .
+func TestFaultMixFailureRate(t *testing.T) {
+	runs, _ := strconv.Atoi(os.Getenv("PAN123_FAULT_RUNS"))
+	if runs <= 0 {
+		t.Skip("a measurement: set PAN123_FAULT_RUNS")
+	}
+	p := 0.3
+	if v, err := strconv.ParseFloat(os.Getenv("PAN123_FAULT_P"), 64); err == nil {
+		p = v
+	}
+	const n, slice = 40, 16 << 10
+	rng := rand.New(rand.NewPCG(1, 2))
+	failed, sends := 0, 0
+	for i := range runs {
+		proto := []pan123.Protocol{pan123.V1, pan123.V2}[i%2]
+		e := newEnv(t, pan123test.WithSliceSize(slice))
+		op := bytesOp(proto, n*slice)
+		for s := 1; s <= n; s++ {
+			for rng.Float64() < p {
+				f := pan123test.Fault{Op: op, SliceNo: s}
+				switch rng.IntN(3) {
+				case 0:
+					f.Status = 500
+				case 1:
+					f.Status = 503
+				default:
+					f.Drop = true
+				}
+				e.srv.Inject(f)
+			}
+		}
+		path, _ := writeRandom(t, t.TempDir(), n*slice, uint64(i))
+		_, err := e.uploader(pan123.WithProtocol(proto), pan123.WithSliceRetry(pan123.DefaultSliceAttempts, time.Millisecond, 2*time.Millisecond)).
+			UploadFile(t.Context(), path, pan123.FileInput{Name: "mix.bin"})
+		if err != nil {
+			failed++
+			t.Logf("run %d (%s): %v", i, protocolName(proto), err)
+		}
+		sends += e.srv.Count(op)
+		e.srv.Close()
+	}
+	t.Logf("fault mix p=%.2f, %d slices, concurrency %d, slice budget %d: %d of %d uploads failed (%.1f%%), %.1f sends per slice",
+		p, n, pan123.DefaultConcurrency, pan123.DefaultSliceAttempts, failed, runs, 100*float64(failed)/float64(runs), float64(sends)/float64(runs*n))
 }

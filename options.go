@@ -209,7 +209,9 @@ const (
 	DefaultConcurrency = 4
 	// MaxConcurrency bounds WithConcurrency.
 	MaxConcurrency = 64
-	// DefaultSliceAttempts is how many times one slice is sent before the upload fails.
+	// DefaultSliceAttempts is the slice retry budget: the upload fails once
+	// this many failed slice sends per worker follow each other with no
+	// success between them (see [WithSliceRetry]).
 	DefaultSliceAttempts = 5
 	// DefaultPollInterval is the wait between completion polls; the platform
 	// asks for at least one second.
@@ -275,9 +277,14 @@ func WithProgress(fn func(Progress)) UploadOption {
 	return func(o *uploadConfig) { o.progress = fn }
 }
 
-// WithSliceRetry sets how a failed slice is retried: at most attempts sends,
-// with full-jitter backoff between base and cap. Default: [DefaultSliceAttempts]
-// sends, [DefaultRetryBase] to [DefaultRetryCap].
+// WithSliceRetry sets how failed slices are retried, with full-jitter
+// backoff between base and cap. The budget follows the upload's progress: a
+// failed slice is sent again as long as other slices succeed, and the upload
+// fails once attempts × workers sends in a row failed with no success
+// between them (workers = min(concurrency, slices to send)), so a platform
+// that fails everything is given up on after about attempts failed sends
+// per worker. A single-step upload (one request) gets attempts sends.
+// Default: [DefaultSliceAttempts], [DefaultRetryBase] to [DefaultRetryCap].
 func WithSliceRetry(attempts int, base, cap time.Duration) UploadOption {
 	return func(o *uploadConfig) {
 		if attempts < 1 || base <= 0 || cap < base {

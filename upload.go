@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -487,6 +488,9 @@ type job struct {
 	rep   *reporter
 	skip  map[int]bool // slices verified on the platform (resume)
 	track tracker      // checkpoint; nil without WithCheckpointDir
+
+	failStreak  atomic.Int64 // slice sends failed since the last one that succeeded
+	streakLimit int64        // failStreak that ends the upload (see sendSlice)
 }
 
 // tracker records an upload's progress so that it can be resumed.
@@ -554,6 +558,8 @@ func (e *sliceError) Unwrap() error { return e.err }
 // sendSlices runs up to concurrency workers; the first failure cancels the
 // rest, and no worker outlives the call.
 func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
+	todo := len(plan) - len(j.skip)
+	j.streakLimit = int64(j.cfg.sliceRetry.maxAttempts * max(min(j.cfg.concurrency, todo), 1))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(j.cfg.concurrency)
 	for _, s := range plan {
@@ -580,11 +586,27 @@ var errStalled = errors.New("slice transfer stalled")
 var errNoAnswer = errors.New("no answer to the slice")
 
 // sendSlice sends one slice, retrying with a fresh URL and a fresh reader.
+//
+// The retry budget follows the upload's progress rather than the slice's
+// own count: a slice is retried, with backoff, for as long as other slices
+// succeed, and the upload fails once budget × workers sends in a row have
+// failed with no success between them (budget from WithSliceRetry, workers
+// = min(concurrency, slices to send)). A platform that fails everything is
+// thus given up on after about budget failed sends per worker, as with a
+// per-slice budget; a single slice that keeps failing is given up on after
+// budget × workers sends once the others are done.
+//
+// The model: if each send fails independently with probability p, a
+// per-slice budget m loses an upload of n slices with probability about
+// n·p^m (p = 0.2, m = 5, 640 slices: 0.2). Here the upload is lost only when
+// L = m × workers sends fail in a row, about n·(1−p)·p^L (p = 0.3, m = 5, 4
+// workers, 640 slices: 2·10⁻⁸).
 func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 	pol := j.cfg.sliceRetry
 	for attempt := 1; ; attempt++ {
 		sent, err := j.sendOnce(ctx, s, attempt)
 		if err == nil {
+			j.failStreak.Store(0)
 			if j.track != nil {
 				j.track.sliceDone(s.No)
 			}
@@ -594,7 +616,7 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if attempt >= pol.maxAttempts || !sliceRetryable(ctx, err) {
+		if j.failStreak.Add(1) >= j.streakLimit || !sliceRetryable(ctx, err) {
 			j.rep.slice(EventBytes, 0, -sent, nil)
 			return &sliceError{no: s.No, err: err}
 		}
