@@ -2,6 +2,7 @@ package pan123_test
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -210,4 +211,17 @@ func TestFaultMixFailureRate(t *testing.T) {
 	}
 	t.Logf("fault mix p=%.2f, %d slices, concurrency %d, slice budget %d: %d of %d uploads failed (%.1f%%), %.1f sends per slice",
 		p, n, pan123.DefaultConcurrency, pan123.DefaultSliceAttempts, failed, runs, 100*float64(failed)/float64(runs), float64(sends)/float64(runs*n))
+}
+
+// TestLocalReadErrorIsNotHeldByTheToken: a read error while hashing is
+// returned at once, not after the access-token fetch started meanwhile
+// (here one the fake never answers).
+func TestLocalReadErrorIsNotHeldByTheToken(t *testing.T) {
+	e := newEnv(t)
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpAccessToken, Stall: time.Hour})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second) // hang guard
+	defer cancel()
+	_, err := e.uploader().Upload(ctx, &failingReaderAt{size: 1000}, pan123.FileInput{Name: "x.bin"})
+	require.ErrorIs(t, err, errMustNotRead)
+	assert.NoError(t, ctx.Err(), "returned before the hang guard, without waiting for the token")
 }

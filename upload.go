@@ -406,11 +406,16 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 		}
 	} else {
 		// All input checks are done: the token may be fetched meanwhile.
-		defer u.c.warmToken(ctx)()
+		// A local failure is returned at once: the wait for the fetch is
+		// cancelled, not sat out.
+		wctx, stopWarm := context.WithCancel(ctx)
+		defer stopWarm()
+		defer u.c.warmToken(wctx)()
 		rep.phase(PhaseHashing, 0)
 		var err error
 		sum, err = md5Of(ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
 		if err != nil {
+			stopWarm()
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
