@@ -225,3 +225,22 @@ func TestLocalReadErrorIsNotHeldByTheToken(t *testing.T) {
 	require.ErrorIs(t, err, errMustNotRead)
 	assert.NoError(t, ctx.Err(), "returned before the hang guard, without waiting for the token")
 }
+
+// TestUploadFromPipe: an *os.File that cannot seek (a pipe, as in
+// `tar c dir | prog`) is spooled like any stream.
+func TestUploadFromPipe(t *testing.T) {
+	e := newEnv(t, pan123test.WithSliceSize(flowSlice))
+	_, data := writeRandom(t, t.TempDir(), 3*flowSlice+1, 16)
+	pr, pw, err := os.Pipe()
+	require.NoError(t, err)
+	defer pr.Close()
+	go func() {
+		_, _ = pw.Write(data)
+		pw.Close()
+	}()
+	res, err := e.uploader().Upload(t.Context(), pr, pan123.FileInput{Name: "piped.tar"})
+	require.NoError(t, err)
+	f, ok := e.srv.File(res.FileID)
+	require.True(t, ok)
+	assert.True(t, bytes.Equal(data, f.Data))
+}

@@ -115,8 +115,9 @@ func (u *Uploader) UploadFile(ctx context.Context, path string, in FileInput, op
 }
 
 // Upload uploads everything r yields into the drive; in.Name is required.
-// A reader that is also an io.ReaderAt and io.Seeker (an *os.File, a
-// *bytes.Reader) is read in place from its current offset; any other reader
+// A reader that is also an io.ReaderAt and io.Seeker that can seek (a
+// regular *os.File, a *bytes.Reader) is read in place from its current
+// offset; any other reader (a pipe such as os.Stdin in `tar c dir | prog`)
 // is spooled once to a temporary file while hashed (see WithTempDir).
 func (u *Uploader) Upload(ctx context.Context, r io.Reader, in FileInput, opts ...UploadOption) (*FileResult, error) {
 	t, err := u.driveTarget(in)
@@ -286,7 +287,7 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 		return nil, err
 	}
 	if ra, ok := r.(io.ReaderAt); ok {
-		if sk, ok := r.(io.Seeker); ok {
+		if sk, ok := r.(io.Seeker); ok && canSeek(sk) {
 			src, err := seekableSource(ra, sk, size)
 			if err != nil {
 				return nil, err
@@ -323,6 +324,13 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 		}
 	}
 	return u.upload(ctx, cfg, src, got, t, rep, nil)
+}
+
+// canSeek tells whether sk really seeks: an *os.File may be a pipe, a
+// terminal or a socket, which are streamed (spooled) instead.
+func canSeek(sk io.Seeker) bool {
+	_, err := sk.Seek(0, io.SeekCurrent)
+	return err == nil
 }
 
 func seekableSource(ra io.ReaderAt, sk io.Seeker, want int64) (*source, error) {
