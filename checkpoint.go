@@ -285,11 +285,14 @@ type resumeState struct {
 }
 
 // ResumeFile continues the drive upload that failed with ue, in the same
-// platform session: the file is read once to check its MD5 and those of the
-// slices the platform holds, and verified slices are not sent again. It
-// works for uploads of files by path (UploadFile); the file must be
-// unchanged (same size, modification time and MD5). Errors wrap
-// ErrInvalidInput when ue cannot be resumed.
+// platform session, sending through u's Client with u's settings. The
+// slices the platform holds are read and their MD5s checked; verified
+// slices are not sent again. It works for uploads of files by path
+// (UploadFile) whose error says "(resumable)"; the file must have the same
+// size and modification time. The whole file is not hashed again: if its
+// content changed anyway, the platform refuses to complete it
+// ([ErrCompleteRefused]) rather than store it. Errors wrap ErrInvalidInput
+// when ue cannot be resumed.
 func (u *Uploader) ResumeFile(ctx context.Context, ue *UploadError, opts ...UploadOption) (*FileResult, error) {
 	res, err := u.resume(ctx, ue, false, opts)
 	return driveResult(res, err)
@@ -322,5 +325,20 @@ func (u *Uploader) resume(ctx context.Context, ue *UploadError, image bool, opts
 		return nil, invalidInput("%s changed since the failed upload", st.path)
 	}
 	rep := newReporter(cfg.progress, st.t.name(), src.size)
-	return u.continueSession(ctx, cfg, src, st.md5, st.t, st.sess, rep, nil)
+	return u.continueSession(ctx, cfg, src, st.md5, withClient(st.t, u.c), st.sess, rep, nil)
+}
+
+// withClient returns t sending through c.
+func withClient(t target, c *Client) target {
+	switch t := t.(type) {
+	case *driveTarget:
+		return &driveTarget{c: c, in: t.in}
+	case *v2Target:
+		return &v2Target{driveTarget{c: c, in: t.in}}
+	case *singleTarget:
+		return &singleTarget{v2Target{driveTarget{c: c, in: t.in}}}
+	case *imageTarget:
+		return &imageTarget{c: c, in: t.in}
+	}
+	return t
 }

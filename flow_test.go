@@ -3,9 +3,12 @@ package pan123_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -239,6 +242,53 @@ func TestUploadFromPipe(t *testing.T) {
 		pw.Close()
 	}()
 	res, err := e.uploader().Upload(t.Context(), pr, pan123.FileInput{Name: "piped.tar"})
+	require.NoError(t, err)
+	f, ok := e.srv.File(res.FileID)
+	require.True(t, ok)
+	assert.True(t, bytes.Equal(data, f.Data))
+}
+
+// deadTransport fails every request once dead is set.
+type deadTransport struct {
+	next http.RoundTripper
+	dead atomic.Bool
+}
+
+func (d *deadTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if d.dead.Load() {
+		return nil, errors.New("this client is gone")
+	}
+	return d.next.RoundTrip(r)
+}
+
+// TestResumeUsesReceiversClient: ResumeFile sends through the Client of the
+// Uploader it is called on, not the one of the failed upload. A failed
+// upload of a stream cannot be resumed and does not say "(resumable)".
+func TestResumeUsesReceiversClient(t *testing.T) {
+	e := newEnv(t, pan123test.WithSliceSize(flowSlice))
+	tr := &deadTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
+	old, err := pan123.New(e.srv.ClientID, e.srv.ClientSecret, pan123.WithBaseURL(e.srv.URL),
+		pan123.WithHTTPClient(&http.Client{Transport: tr}), pan123.WithRetry(2, time.Millisecond, time.Millisecond), pan123.WithoutRateLimits())
+	require.NoError(t, err)
+	path, data := writeRandom(t, t.TempDir(), 4*flowSlice, 17)
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpPut, SliceNo: 3, Times: -1, Status: 500})
+	failing := pan123.NewUploader(old, pan123.WithConcurrency(1), pan123.WithSliceRetry(1, time.Millisecond, time.Millisecond))
+	_, err = failing.UploadFile(t.Context(), path, pan123.FileInput{Name: "r.bin"})
+	var ue *pan123.UploadError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, ue.Error(), "(resumable)")
+
+	_, err = failing.Upload(t.Context(), bytes.NewBuffer(data), pan123.FileInput{Name: "s.bin"})
+	var se *pan123.UploadError
+	require.ErrorAs(t, err, &se)
+	assert.NotEmpty(t, se.PreuploadID)
+	assert.NotContains(t, se.Error(), "(resumable)", "a stream cannot be resumed")
+	_, err = e.uploader().ResumeFile(t.Context(), se)
+	assert.ErrorIs(t, err, pan123.ErrInvalidInput)
+
+	e.srv.ClearFaults()
+	tr.dead.Store(true)
+	res, err := e.uploader().ResumeFile(t.Context(), ue)
 	require.NoError(t, err)
 	f, ok := e.srv.File(res.FileID)
 	require.True(t, ok)

@@ -111,10 +111,12 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithRetry sets how API requests and slice uploads are retried: at most
-// maxAttempts tries, waiting a random time in [0, min(cap, base·2^n)) between
-// them (full jitter). A Retry-After from the platform is honoured up to cap.
-// Defaults: [DefaultMaxAttempts], [DefaultRetryBase], [DefaultRetryCap].
+// WithRetry sets how API requests (create, get_upload_url, completion, ...)
+// are retried: at most maxAttempts tries, waiting a random time in
+// [0, min(cap, base·2^n)) between them (full jitter). A Retry-After from the
+// platform is honoured up to cap. Slice sends are retried by the Uploader
+// instead ([WithSliceRetry]). Defaults: [DefaultMaxAttempts],
+// [DefaultRetryBase], [DefaultRetryCap].
 func WithRetry(maxAttempts int, base, cap time.Duration) Option {
 	return func(o *clientOptions) {
 		if maxAttempts < 1 || base <= 0 || cap < base {
