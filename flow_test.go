@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -293,4 +295,59 @@ func TestResumeUsesReceiversClient(t *testing.T) {
 	f, ok := e.srv.File(res.FileID)
 	require.True(t, ok)
 	assert.True(t, bytes.Equal(data, f.Data))
+}
+
+// tlsStandIn records where requests go and serves https:// requests over
+// plain http (the fake has no TLS): a bare host the platform named is sent
+// to as https.
+type tlsStandIn struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen []string // scheme://host of every request with an Authorization header
+}
+
+func (s *tlsStandIn) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Authorization") != "" {
+		s.mu.Lock()
+		s.seen = append(s.seen, r.URL.Scheme+"://"+r.URL.Host)
+		s.mu.Unlock()
+	}
+	if r.URL.Scheme == "https" {
+		r = r.Clone(r.Context())
+		r.URL.Scheme = "http"
+	}
+	return s.next.RoundTrip(r)
+}
+
+// TestUploadHostsFromThePlatform: entries of the upload-server list (V2
+// create.servers, domain) that are not usable are skipped, a bare host is
+// taken as https, and the token goes only to hosts the platform named.
+func TestUploadHostsFromThePlatform(t *testing.T) {
+	const size = 2*flowSlice + 3
+	for _, p := range []pan123.Protocol{pan123.V2, pan123.Auto} {
+		t.Run(protocolName(p), func(t *testing.T) {
+			t.Parallel()
+			srv := pan123test.NewServer(pan123test.WithSliceSize(flowSlice), pan123test.WithAnsweredServers(func(urls []string) []string {
+				bare := strings.TrimPrefix(urls[0], "http://")
+				return []string{"ftp://bad.example", "http://", " ", bare}
+			}))
+			t.Cleanup(srv.Close)
+			tr := &tlsStandIn{next: http.DefaultTransport.(*http.Transport).Clone()}
+			c, err := pan123.New(srv.ClientID, srv.ClientSecret, pan123.WithBaseURL(srv.URL),
+				pan123.WithHTTPClient(&http.Client{Transport: tr}), pan123.WithoutRateLimits())
+			require.NoError(t, err)
+			path, data := writeRandom(t, t.TempDir(), size, 18)
+			res, err := pan123.NewUploader(c, pan123.WithProtocol(p)).UploadFile(t.Context(), path, pan123.FileInput{Name: "h.bin"})
+			require.NoError(t, err)
+			f, ok := srv.File(res.FileID)
+			require.True(t, ok)
+			assert.True(t, bytes.Equal(data, f.Data))
+			want := map[string]bool{srv.URL: true, "https://" + strings.TrimPrefix(srv.UploadServers()[0], "http://"): true}
+			tr.mu.Lock()
+			defer tr.mu.Unlock()
+			for _, h := range tr.seen {
+				assert.True(t, want[h], "token sent to %s", h)
+			}
+		})
+	}
 }

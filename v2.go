@@ -39,25 +39,46 @@ func (c *Client) CreateFileV2(ctx context.Context, req *CreateFileRequest) (*Cre
 }
 
 // UploadDomains returns the upload hosts for single-step uploads
-// (GET /upload/v2/file/domain; its data is a bare array).
+// (GET /upload/v2/file/domain; its data is a bare array), as base URLs:
+// entries that are not usable (another scheme, no host) are left out, and a
+// bare host is taken as https. It fails when no entry is usable.
 func (c *Client) UploadDomains(ctx context.Context) ([]string, error) {
 	var hosts []string
 	if err := c.do(ctx, &call{method: http.MethodGet, path: pathV2Domain, out: &hosts, replay: true}); err != nil {
 		return nil, err
 	}
-	if len(hosts) == 0 {
-		return nil, protocolError("domain answered no upload host")
-	}
-	return hosts, nil
+	return usableHosts("domain", hosts)
 }
 
-// uploadHost checks an upload host given by the platform.
-func uploadHost(h string) error {
-	u, err := url.Parse(h)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return protocolError("upload host %q is not an absolute http(s) URL", h)
+// uploadHost checks an upload host given by the platform and returns its
+// base URL. A bare host ("upload.example.com", no scheme) is taken as
+// https, as other clients of the platform do; any other scheme, a missing
+// host, credentials, a query or a fragment make it unusable.
+func uploadHost(h string) (string, error) {
+	h = strings.TrimSpace(h)
+	if h != "" && !strings.Contains(h, "://") {
+		h = "https://" + h
 	}
-	return nil
+	u, err := url.Parse(h)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", protocolError("upload host %q is not an absolute http(s) URL", h)
+	}
+	return h, nil
+}
+
+// usableHosts keeps the usable upload hosts of a list the platform answered
+// in what (see uploadHost), in order; it fails only when none is usable.
+func usableHosts(what string, list []string) ([]string, error) {
+	var hosts []string
+	for _, h := range list {
+		if u, err := uploadHost(h); err == nil {
+			hosts = append(hosts, u)
+		}
+	}
+	if len(hosts) == 0 {
+		return nil, protocolError("%s answered no usable upload host (%q)", what, list)
+	}
+	return hosts, nil
 }
 
 // UploadSliceV2 posts one slice to an upload server
@@ -66,7 +87,8 @@ func uploadHost(h string) error {
 // with a known Content-Length, never buffered. It makes one attempt; a 401
 // drops the token so that the next attempt gets a fresh one.
 func (c *Client) UploadSliceV2(ctx context.Context, server, preuploadID string, sliceNo int, sliceMD5 string, body io.Reader, size int64) error {
-	if err := uploadHost(server); err != nil {
+	server, err := uploadHost(server)
+	if err != nil {
 		return err
 	}
 	fields := [][2]string{{"preuploadID", preuploadID}, {"sliceNo", strconv.Itoa(sliceNo)}, {"sliceMD5", sliceMD5}}
@@ -104,7 +126,8 @@ type SingleUploadResult struct {
 // multipart request to an upload host (see [Client.UploadDomains]). It makes
 // one attempt: body cannot be replayed.
 func (c *Client) SingleUpload(ctx context.Context, server string, req *SingleUploadRequest, body io.Reader) (*SingleUploadResult, error) {
-	if err := uploadHost(server); err != nil {
+	server, err := uploadHost(server)
+	if err != nil {
 		return nil, err
 	}
 	if req == nil || req.Size <= 0 || req.Size > MaxSingleUploadSize {
@@ -226,9 +249,12 @@ func (t *v2Target) create(ctx context.Context, sum string, size int64) (created,
 	if err != nil {
 		return created{}, err
 	}
-	servers := r.Servers
-	if !r.Reuse && len(servers) == 0 {
-		// Some answers carry no servers; the domain endpoint has them.
+	var servers []string
+	if !r.Reuse {
+		servers, err = usableHosts("create", r.Servers)
+	}
+	if err != nil {
+		// Some answers carry no (usable) servers; the domain endpoint has them.
 		if servers, err = t.c.UploadDomains(ctx); err != nil {
 			return created{}, err
 		}

@@ -112,13 +112,22 @@ func (s *Server) CloseUploadServer(i int) {
 }
 
 // UploadServers returns the base URLs of the V2 upload servers, in index
-// order (index 1 first), as answered by create.servers and domain.
+// order (index 1 first), as answered by create.servers and domain (unless
+// [WithAnsweredServers] says otherwise).
 func (s *Server) UploadServers() []string {
 	urls := make([]string, len(s.uploads))
 	for i, l := range s.uploads {
 		urls[i] = l.url
 	}
 	return urls
+}
+
+// answeredServers is what create.servers and domain answer.
+func (s *Server) answeredServers() []string {
+	if s.cfg.answeredServers != nil {
+		return s.cfg.answeredServers(s.UploadServers())
+	}
+	return s.UploadServers()
 }
 
 func (s *Server) now() time.Time { return s.cfg.clock() }
