@@ -1,6 +1,7 @@
 package pan123
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,7 +27,8 @@ type checkpoint struct {
 	Size        int64     `json:"size"`
 	ModTime     time.Time `json:"modTime"`
 	MD5         string    `json:"md5"`
-	Dest        string    `json:"dest"` // family, parent and name
+	Dest        string    `json:"dest"`               // family, parent and name
+	Protocol    string    `json:"protocol,omitempty"` // of the session: "v1" (also when absent) or "v2"
 	PreuploadID string    `json:"preuploadID"`
 	SliceSize   int64     `json:"sliceSize"`
 	Done        []int     `json:"done"` // slices the platform accepted
@@ -170,7 +172,7 @@ func (u *Uploader) runCheckpointed(ctx context.Context, cfg uploadConfig, src *s
 		}
 	}
 	track := &checkpointTracker{file: file, log: func(msg string, err error) { u.c.log.WarnContext(ctx, msg, "err", err) },
-		cp: checkpoint{Version: checkpointVersion, Source: abs, Size: src.size, ModTime: src.mtime, Dest: t.dest()}}
+		cp: checkpoint{Version: checkpointVersion, Source: abs, Size: src.size, ModTime: src.mtime, Dest: t.dest(), Protocol: sessionProtocol(t)}}
 	if cp != nil {
 		track.cp = *cp
 		sess := session{preuploadID: cp.PreuploadID, sliceSize: cp.SliceSize}
@@ -196,11 +198,23 @@ func finishCheckpoint(file string, err error) error {
 	return err
 }
 
+// sessionProtocol names the protocol of t's sessions, for checkpoints: a
+// session of one protocol cannot be continued by another.
+func sessionProtocol(t target) string {
+	if _, ok := t.(*v2Target); ok {
+		return "v2"
+	}
+	return "v1"
+}
+
 // stale says why a record cannot be used for this source and destination.
 func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error {
+	proto := cmp.Or(cp.Protocol, "v1")
 	switch {
 	case cp.Source != abs || cp.Dest != t.dest():
 		return errors.New("checkpoint belongs to another upload")
+	case proto != sessionProtocol(t):
+		return fmt.Errorf("checkpoint written by another protocol (%s, this upload uses %s)", proto, sessionProtocol(t))
 	case cp.Size != src.size || !cp.ModTime.Equal(src.mtime):
 		return errors.New("the source changed since the interrupted upload (size or modification time)")
 	case sum != "" && !strings.EqualFold(sum, cp.MD5):
@@ -218,8 +232,11 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, sess session, rep *reporter, track tracker) (*upload, error) {
 	parts, err := t.listParts(ctx, sess)
 	if err != nil {
-		var ae *APIError
-		if errors.As(err, &ae) && ae.Code != 0 && !retryable(ctx, err) && !errors.Is(err, ErrUnauthorized) {
+		// Any answer that is not transient (a business code, a 4xx page
+		// without the envelope, data that cannot be read) would be the
+		// same on every later run: the session cannot be continued.
+		// Network trouble, 5xx, 429 and 401 keep it for another run.
+		if ctx.Err() == nil && !retryable(ctx, err) && !errors.Is(err, ErrUnauthorized) {
 			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 		}
 		return nil, &UploadError{FileName: t.name(), PreuploadID: sess.preuploadID, Err: err}

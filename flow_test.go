@@ -351,3 +351,45 @@ func TestUploadHostsFromThePlatform(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckpointThatCannotContinue: a record whose session cannot be
+// continued (list_upload_parts answers a page without the envelope, or data
+// that cannot be read; the record was written by another protocol) is
+// dropped with EventRestart, and the upload starts over and finishes.
+func TestCheckpointThatCannotContinue(t *testing.T) {
+	list := pan123test.OpListUploadParts
+	cases := []struct {
+		name  string
+		v2    bool // the interrupted run was V2
+		fault *pan123test.Fault
+		why   string
+	}{
+		{name: "list 404 page", fault: &pan123test.Fault{Op: list, Times: -1, Status: 404, Body: "<html>404 Not Found</html>"}, why: "404"},
+		{name: "list 400 without envelope", fault: &pan123test.Fault{Op: list, Times: -1, Status: 400, Body: "bad request"}, why: "400"},
+		{name: "list data unreadable", fault: &pan123test.Fault{Op: list, Times: -1, Body: `{"code":0,"message":"ok","data":{"parts":"none"}}`}, why: "unexpected platform answer"},
+		{name: "V2 record, V1 run", v2: true, why: "protocol"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, logs := newResumeEnv(t)
+			cpDir := t.TempDir()
+			path, data := writeRandom(t, t.TempDir(), 4*rSlice, 19)
+			if tc.v2 {
+				e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Slice, SliceNo: 3, Times: -1, Status: 500})
+				_, err := e.uploader(pan123.WithCheckpointDir(cpDir), pan123.WithProtocol(pan123.V2), pan123.WithConcurrency(1),
+					pan123.WithSliceRetry(1, time.Millisecond, time.Millisecond)).UploadFile(t.Context(), path, pan123.FileInput{Name: "k.bin"})
+				require.Error(t, err)
+				e.srv.ClearFaults()
+			} else {
+				interruptCheckpointed(t, e, cpDir, path, "k.bin")
+			}
+			require.Len(t, checkpoints(t, cpDir), 1)
+			if tc.fault != nil {
+				e.srv.Inject(*tc.fault)
+			}
+			uploadExpectingRestart(t, e, logs, cpDir, path, "k.bin", data, tc.why, nil)
+			assert.Empty(t, checkpoints(t, cpDir))
+		})
+	}
+}
