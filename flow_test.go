@@ -393,3 +393,50 @@ func TestCheckpointThatCannotContinue(t *testing.T) {
 		})
 	}
 }
+
+// TestSingleStepAmbiguousFailure: a single-step upload whose answer is lost
+// after the platform stored the file is found in the folder and adopted
+// (one copy, one send); one that failed before storing anything (a 502
+// page) is sent again, also under KeepBoth.
+func TestSingleStepAmbiguousFailure(t *testing.T) {
+	const size = 2*flowSlice + 1
+	single := pan123test.OpV2Single
+	cases := []struct {
+		name  string
+		dup   pan123.Duplicate
+		fault pan123test.Fault
+		sends int
+	}{
+		{"answer lost, KeepBoth", pan123.KeepBoth, pan123test.Fault{Op: single, Lose: true}, 1},
+		{"answer lost, no policy", pan123.DuplicateUnset, pan123test.Fault{Op: single, Lose: true}, 1},
+		{"no answer in time, no policy", pan123.DuplicateUnset, pan123test.Fault{Op: single, Delay: time.Hour}, 1},
+		{"502 page, KeepBoth", pan123.KeepBoth, pan123test.Fault{Op: single, Status: 502, Body: htmlError(502)}, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, pan123test.WithSliceSize(flowSlice))
+			// Already in the folder: another file, and the same content under another name.
+			other, _ := writeRandom(t, t.TempDir(), size, 20)
+			_, err := e.uploader().UploadFile(t.Context(), other, pan123.FileInput{Name: "other.bin"})
+			require.NoError(t, err)
+			path, data := writeRandom(t, t.TempDir(), size, 21)
+			_, err = e.uploader().UploadFile(t.Context(), path, pan123.FileInput{Name: "elsewhere.bin"})
+			require.NoError(t, err)
+
+			e.srv.ResetRequests()
+			e.srv.Inject(tc.fault)
+			res, err := e.uploader(pan123.WithProtocol(pan123.Auto), pan123.WithResponseTimeout(200*time.Millisecond)).
+				UploadFile(t.Context(), path, pan123.FileInput{Name: "a.bin", Duplicate: tc.dup})
+			require.NoError(t, err)
+			f, ok := e.srv.File(res.FileID)
+			require.True(t, ok)
+			assert.Equal(t, "a.bin", f.Name)
+			assert.True(t, bytes.Equal(data, f.Data))
+			assert.Equal(t, tc.sends, e.srv.Count(single))
+			l, err := e.c.ListFiles(t.Context(), 0, 0, pan123.MaxListLimit)
+			require.NoError(t, err)
+			assert.Len(t, l.Files, 3, "no second copy")
+		})
+	}
+}

@@ -368,6 +368,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 	pol := cfg.sliceRetry
 	req := &SingleUploadRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name, Etag: sum, Size: src.size,
 		Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir}
+	ambiguousBefore := false // an earlier attempt may have stored the file
 	for attempt := 1; ; attempt++ {
 		r, sent, err := t.sendOnce(ctx, cfg, hosts[(attempt-1)%len(hosts)], req, src, rep)
 		if err == nil && r.Completed && r.FileID > 0 {
@@ -383,10 +384,29 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 		}
 		var ae *APIError
 		queued := errors.As(err, &ae) && ae.Code == 1 && strings.Contains(ae.Message, transientSingleMessage)
-		// Like create, a single-step upload that may have been acted on is
-		// not replayed under KeepBoth: a replay could store a second copy.
-		ambiguous := t.in.Duplicate == KeepBoth && !queued && !notSent(err)
-		if attempt >= pol.maxAttempts || ambiguous || !(queued || sliceRetryable(ctx, err)) {
+		// The platform may have stored the file when the whole request was
+		// sent and the answer is not a clear refusal. Such a failure, and a
+		// same-name refusal after one, is reconciled by looking in the
+		// parent folder before anything is sent again (see reconcile.go).
+		ambiguous := !queued && !notSent(err) && sent == src.size && (ae == nil || sliceRetryable(ctx, err))
+		sameName := ambiguousBefore && ae != nil && ae.Code == codeBusiness && !queued
+		ambiguousBefore = ambiguousBefore || ambiguous
+		if (ambiguous || sameName) && t.canReconcile() {
+			id, lerr := t.reconcile(ctx, sum, src.size)
+			if id > 0 {
+				t.c.log.WarnContext(ctx, "pan123: single-step answer lost; the file is in the folder", "file", t.in.Name, "err", err)
+				rep.slice(EventSliceDone, 1, 0, nil)
+				rep.phase(PhaseDone, 1)
+				return &upload{fileID: strconv.FormatInt(id, 10), name: t.in.Name, size: src.size, md5: sum}, nil
+			}
+			if lerr != nil {
+				err = fmt.Errorf("%w (and the folder could not be listed to check whether the file was stored: %w)", err, lerr)
+			} else {
+				ambiguous = false // not stored (or not listed yet): send again
+			}
+		}
+		stop := attempt >= pol.maxAttempts || (ambiguous && t.in.Duplicate == KeepBoth) || !(queued || sliceRetryable(ctx, err))
+		if stop {
 			rep.slice(EventBytes, 0, -sent, nil)
 			return nil, &UploadError{FileName: t.in.Name, Err: err}
 		}

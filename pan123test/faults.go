@@ -18,7 +18,8 @@ import (
 // Exactly one way of failing applies, in this order: Drop, Body, Code,
 // Status. A Stall runs first; a Stall alone delays the request and then
 // lets it be handled normally. A Delay alone lets the request be handled
-// normally and holds its answer back.
+// normally and holds its answer back; Lose alone lets it be handled and
+// drops the answer.
 type Fault struct {
 	Op      Op            // which requests
 	SliceNo int           // for OpPut / OpV2Slice / OpGetUploadURL / OpOSSGetUploadURL: only this slice; 0 = any
@@ -34,6 +35,9 @@ type Fault struct {
 	// Delay holds the answer back this long (real time) after the whole
 	// request body was read: a platform slow to answer once the last byte is in.
 	Delay time.Duration
+	// Lose handles the request normally (the platform acts on it), then
+	// closes the connection instead of answering: an answer lost on the way.
+	Lose bool
 }
 
 type activeFault struct {
@@ -93,7 +97,7 @@ func (c *call) fault(half int64) bool {
 		c.abandon() // client gone or server closing
 		return true
 	}
-	c.delay = f.Delay
+	c.delay, c.lose = f.Delay, f.Lose
 	for k, v := range f.Header {
 		c.w.Header()[k] = v
 	}
@@ -116,7 +120,7 @@ func (c *call) fault(half int64) bool {
 	case f.Status != 0:
 		c.envelope(f.Status, f.Status, codeMessage(f.Status), nil)
 	default:
-		return false // a stall or a delay only
+		return false // a stall, a delay or a lost answer only
 	}
 	return true
 }

@@ -247,6 +247,7 @@ type call struct {
 	rec   Request
 	done  bool          // logged
 	delay time.Duration // Fault.Delay: wait after the body, before answering
+	lose  bool          // Fault.Lose: act, then close without answering
 }
 
 // log records the request once, just before its answer is sent or its
@@ -288,8 +289,8 @@ func (c *call) abandon() { c.drop(0) }
 // Nothing is answered once the client went away or the server is closing.
 func (c *call) write(status int, contentType string, b []byte) {
 	_, _ = io.Copy(io.Discard, c.r.Body)
-	if !c.sleep(c.delay) || c.r.Context().Err() != nil {
-		c.abandon() // client gone or server closing
+	if !c.sleep(c.delay) || c.r.Context().Err() != nil || c.lose {
+		c.abandon() // client gone, server closing, or the answer is to be lost
 		return
 	}
 	if contentType != "" {
