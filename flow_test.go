@@ -440,3 +440,49 @@ func TestSingleStepAmbiguousFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateAmbiguousFailureKeepBoth: under KeepBoth, create is not
+// replayed blindly (an instant upload would add a second copy). When its
+// answer is lost after an instant upload, the file is found in the folder
+// and returned as reused; when it failed without acting (a 502 page), create
+// is called again.
+func TestCreateAmbiguousFailureKeepBoth(t *testing.T) {
+	const size = 2*flowSlice + 1
+	for _, p := range []pan123.Protocol{pan123.V1, pan123.V2} {
+		create := map[pan123.Protocol]pan123test.Op{pan123.V1: pan123test.OpCreate, pan123.V2: pan123test.OpV2Create}[p]
+		t.Run(protocolName(p), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, pan123test.WithSliceSize(flowSlice))
+			up := e.uploader(pan123.WithProtocol(p))
+			path, data := writeRandom(t, t.TempDir(), size, 22)
+			_, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "elsewhere.bin"})
+			require.NoError(t, err)
+
+			// Instant upload, answer lost.
+			e.srv.ResetRequests()
+			e.srv.Inject(pan123test.Fault{Op: create, Lose: true})
+			res, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "a.bin", Duplicate: pan123.KeepBoth})
+			require.NoError(t, err)
+			assert.True(t, res.Reused)
+			f, ok := e.srv.File(res.FileID)
+			require.True(t, ok)
+			assert.Equal(t, "a.bin", f.Name)
+			assert.True(t, bytes.Equal(data, f.Data))
+			assert.Equal(t, 1, e.srv.Count(create), "not created twice")
+			l, err := e.c.ListFiles(t.Context(), 0, 0, pan123.MaxListLimit)
+			require.NoError(t, err)
+			assert.Len(t, l.Files, 2, "no second copy")
+
+			// Not acted on: create again.
+			e.srv.ResetRequests()
+			e.srv.Inject(pan123test.Fault{Op: create, Status: 502, Body: htmlError(502)})
+			path, data = writeRandom(t, t.TempDir(), size, 23)
+			res, err = up.UploadFile(t.Context(), path, pan123.FileInput{Name: "b.bin", Duplicate: pan123.KeepBoth})
+			require.NoError(t, err)
+			f, ok = e.srv.File(res.FileID)
+			require.True(t, ok)
+			assert.True(t, bytes.Equal(data, f.Data))
+			assert.Equal(t, 2, e.srv.Count(create))
+		})
+	}
+}

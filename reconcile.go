@@ -2,7 +2,9 @@ package pan123
 
 import (
 	"context"
+	"fmt"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -72,3 +74,30 @@ func (t *driveTarget) mayBeOurs(name string) bool {
 
 // canReconcile: the parent folder of the file is known (not a path name).
 func (t *driveTarget) canReconcile() bool { return !t.in.ContainDir }
+
+// createReconciled calls t.create. Under KeepBoth create is not replayed
+// (an instant upload would add a second copy), so its ambiguous failure is
+// reconciled here: a file found in the folder is the result (as an instant
+// upload), and otherwise create is called again, up to the client's retry
+// budget ([WithRetry]).
+func (u *Uploader) createReconciled(ctx context.Context, t target, sum string, size int64) (created, error) {
+	d, ok := t.(interface{ drive() *driveTarget })
+	for attempt := 1; ; attempt++ {
+		c, err := t.create(ctx, sum, size)
+		if err == nil || !ok || d.drive().in.Duplicate != KeepBoth || !d.drive().canReconcile() ||
+			notSent(err) || !retryable(ctx, err) || attempt >= u.c.retry.maxAttempts {
+			return c, err
+		}
+		id, lerr := d.drive().reconcile(ctx, sum, size)
+		if lerr != nil {
+			return c, fmt.Errorf("%w (and the folder could not be listed to check whether the file was stored: %w)", err, lerr)
+		}
+		if id > 0 {
+			u.c.log.WarnContext(ctx, "pan123: create answer lost; the file is in the folder", "file", t.name(), "err", err)
+			return created{reuse: true, fileID: strconv.FormatInt(id, 10)}, nil
+		}
+		if err := sleepCtx(ctx, u.c.retry.delay(attempt, 0)); err != nil {
+			return c, err
+		}
+	}
+}

@@ -458,7 +458,7 @@ func (u *Uploader) upload(ctx context.Context, cfg uploadConfig, src *source, su
 	if st, ok := t.(*singleTarget); ok {
 		return st.upload(ctx, cfg, src, sum, rep)
 	}
-	c, err := t.create(ctx, sum, src.size)
+	c, err := u.createReconciled(ctx, t, sum, src.size)
 	if err != nil {
 		return nil, &UploadError{FileName: t.name(), Err: err}
 	}
