@@ -98,57 +98,122 @@ func TestCompletionSurvivesInternalError(t *testing.T) {
 	}
 }
 
-// TestSliceRetriesWhileUploadMoves: a slice that fails more often than the
-// slice budget keeps being retried while the other slices succeed, and
-// the upload finishes. A slice that never succeeds still ends the upload,
-// after budget × workers sends in a row without a success.
-func TestSliceRetriesWhileUploadMoves(t *testing.T) {
-	const n, attempts, conc = 8, 3, 2
-	const size = n*flowSlice - 9
-	for _, p := range []pan123.Protocol{pan123.V1, pan123.V2} {
-		t.Run(protocolName(p), func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, pan123test.WithSliceSize(flowSlice))
-			op := bytesOp(p, size)
-			// Slice 1 fails 4 times: more than its budget of 3 sends, fewer
-			// than the 6 (3 × 2 workers) failures in a row that end an upload.
-			e.srv.Inject(pan123test.Fault{Op: op, SliceNo: 1, Times: attempts + 1, Status: 500})
-			path, data := writeRandom(t, t.TempDir(), size, 14)
-			up := e.uploader(pan123.WithProtocol(p), pan123.WithConcurrency(conc), pan123.WithSliceRetry(attempts, time.Millisecond, 2*time.Millisecond))
-			res, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "moves.bin"})
-			require.NoError(t, err)
-			f, ok := e.srv.File(res.FileID)
-			require.True(t, ok)
-			assert.True(t, bytes.Equal(data, f.Data))
-			assert.Equal(t, n+attempts+1, e.srv.Count(op))
+// alternating lets the PUTs of slice 1 and of the other slices take turns:
+// after a send of slice 1, one of another slice; after that, slice 1 again;
+// once slice 1 got through, the others run freely. So each retry of slice 1
+// follows a success of another slice.
+type alternating struct {
+	next         http.RoundTripper
+	one, others  chan struct{}
+	oneDone      chan struct{}
+	mu           sync.Mutex
+	first, freed bool
+}
 
-			// Forever: the upload ends once attempts × conc sends in a row
-			// failed, the last ones all of the failing slice.
-			e.srv.ResetRequests()
-			e.srv.Inject(pan123test.Fault{Op: op, SliceNo: 2, Times: -1, Status: 500})
-			path, _ = writeRandom(t, t.TempDir(), size, 15)
-			_, err = up.UploadFile(t.Context(), path, pan123.FileInput{Name: "never.bin"})
-			var ue *pan123.UploadError
-			require.ErrorAs(t, err, &ue)
-			assert.Equal(t, 2, ue.SliceNo)
-			sends := 0
-			for _, q := range e.srv.Requests() {
-				if q.Op == op && q.SliceNo == 2 {
-					sends++
-				}
-			}
-			assert.GreaterOrEqual(t, sends, attempts*conc, "retried while the others moved, then budget × workers")
-		})
+func newAlternating(next http.RoundTripper) *alternating {
+	return &alternating{next: next, one: make(chan struct{}, 64), others: make(chan struct{}, 64), oneDone: make(chan struct{}), first: true}
+}
+
+func (a *alternating) wait(r *http.Request, c chan struct{}) error {
+	select {
+	case <-c:
+		return nil
+	case <-a.oneDone:
+		return nil
+	case <-r.Context().Done():
+		return r.Context().Err()
 	}
+}
+
+func (a *alternating) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodPut {
+		return a.next.RoundTrip(r)
+	}
+	isOne := strings.HasSuffix(r.URL.Path, "/1")
+	a.mu.Lock()
+	first := isOne && a.first
+	if isOne {
+		a.first = false
+	}
+	a.mu.Unlock()
+	wait := a.others
+	if isOne {
+		wait = a.one
+	}
+	if !first {
+		if err := a.wait(r, wait); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := a.next.RoundTrip(r)
+	if isOne && err == nil && resp.StatusCode == http.StatusOK {
+		a.mu.Lock()
+		if !a.freed {
+			a.freed = true
+			close(a.oneDone)
+		}
+		a.mu.Unlock()
+	}
+	if isOne {
+		a.others <- struct{}{}
+	} else {
+		a.one <- struct{}{}
+	}
+	return resp, err
+}
+
+// flowClient is a client of srv through tr, with fast retries.
+func flowClient(t *testing.T, srv *pan123test.Server, tr http.RoundTripper) *pan123.Client {
+	t.Helper()
+	c, err := pan123.New(srv.ClientID, srv.ClientSecret, pan123.WithBaseURL(srv.URL),
+		pan123.WithHTTPClient(&http.Client{Transport: tr}), pan123.WithRetry(3, time.Millisecond, time.Millisecond), pan123.WithoutRateLimits())
+	require.NoError(t, err)
+	return c
+}
+
+// TestSliceRetriesWhileUploadMoves: a slice that fails more often than the
+// slice budget keeps being retried while other slices succeed between its
+// failures, and the upload finishes. A slice that never succeeds still ends
+// the upload, after its budget in a row once the others are done.
+func TestSliceRetriesWhileUploadMoves(t *testing.T) {
+	const n, attempts = 8, 3
+	const size = n*flowSlice - 9
+	srv := pan123test.NewServer(pan123test.WithSliceSize(flowSlice))
+	t.Cleanup(srv.Close)
+	c := flowClient(t, srv, newAlternating(http.DefaultTransport.(*http.Transport).Clone()))
+	// Slice 1 fails 5 times: more than its budget of 3 sends.
+	srv.Inject(pan123test.Fault{Op: pan123test.OpPut, SliceNo: 1, Times: attempts + 2, Status: 500})
+	path, data := writeRandom(t, t.TempDir(), size, 14)
+	up := pan123.NewUploader(c, pan123.WithConcurrency(2), pan123.WithSliceRetry(attempts, time.Millisecond, 2*time.Millisecond))
+	res, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "moves.bin"})
+	require.NoError(t, err)
+	f, ok := srv.File(res.FileID)
+	require.True(t, ok)
+	assert.True(t, bytes.Equal(data, f.Data))
+	assert.Equal(t, n+attempts+2, srv.Count(pan123test.OpPut))
+
+	// Forever: the upload ends once the failing slice failed its budget in
+	// a row after the last success of the others.
+	srv.ResetRequests()
+	srv.Inject(pan123test.Fault{Op: pan123test.OpPut, SliceNo: 2, Times: -1, Status: 500})
+	path, _ = writeRandom(t, t.TempDir(), size, 15)
+	_, err = pan123.NewUploader(flowClient(t, srv, http.DefaultTransport.(*http.Transport).Clone()), pan123.WithConcurrency(2),
+		pan123.WithSliceRetry(attempts, time.Millisecond, 2*time.Millisecond)).UploadFile(t.Context(), path, pan123.FileInput{Name: "never.bin"})
+	var ue *pan123.UploadError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, 2, ue.SliceNo)
+	sends, after := failedStreak(srv.Requests(), pan123test.OpPut, 2)
+	assert.GreaterOrEqual(t, sends, attempts)
+	assert.LessOrEqual(t, after, 2*attempts)
 }
 
 // failedStreak counts the sends of one slice (op, sliceNo; 0 = any) that the
 // fake logged, and those logged after the last successful send of any slice.
-// With the slice budget of attempts and w workers, an upload that failed
-// has sent the slice at least attempts × w times, and about that many after
-// the last success: the fake logs a send before the client sees its answer,
-// so sends around the last success may fall on either side of it (a
-// loose bound of twice the budget is checked).
+// An upload that failed on a slice with the retry budget attempts has sent
+// it at least attempts times, and about that many after the last success:
+// the fake logs a send before the client sees its answer, so sends around
+// the last success may fall on either side of it (a loose bound of twice
+// the budget is checked).
 func failedStreak(reqs []pan123test.Request, op pan123test.Op, sliceNo int) (total, afterSuccess int) {
 	for _, q := range reqs {
 		if q.Op != op {

@@ -211,9 +211,9 @@ const (
 	DefaultConcurrency = 4
 	// MaxConcurrency bounds WithConcurrency.
 	MaxConcurrency = 64
-	// DefaultSliceAttempts is the slice retry budget: the upload fails once
-	// this many failed slice sends per worker follow each other with no
-	// success between them (see [WithSliceRetry]).
+	// DefaultSliceAttempts is the slice retry budget: a slice that fails this
+	// many times in a row while no other slice succeeds fails the upload
+	// (see [WithSliceRetry]).
 	DefaultSliceAttempts = 5
 	// DefaultPollInterval is the wait between completion polls; the platform
 	// asks for at least one second.
@@ -281,11 +281,11 @@ func WithProgress(fn func(Progress)) UploadOption {
 
 // WithSliceRetry sets how failed slices are retried, with full-jitter
 // backoff between base and cap. The budget follows the upload's progress: a
-// failed slice is sent again as long as other slices succeed, and the upload
-// fails once attempts × workers sends in a row failed with no success
-// between them (workers = min(concurrency, slices to send)), so a platform
-// that fails everything is given up on after about attempts failed sends
-// per worker. A single-step upload (one request) gets attempts sends.
+// slice that failed is sent again as long as other slices succeed, and the
+// upload fails once one slice has failed attempts times in a row with no
+// success of any slice in between. A platform that fails everything is so
+// given up on as fast as with a fixed budget. A single-step upload (one
+// request) gets attempts sends.
 // Default: [DefaultSliceAttempts], [DefaultRetryBase] to [DefaultRetryCap].
 func WithSliceRetry(attempts int, base, cap time.Duration) UploadOption {
 	return func(o *uploadConfig) {

@@ -502,8 +502,7 @@ type job struct {
 	skip  map[int]bool // slices verified on the platform (resume)
 	track tracker      // checkpoint; nil without WithCheckpointDir
 
-	failStreak  atomic.Int64 // slice sends failed since the last one that succeeded
-	streakLimit int64        // failStreak that ends the upload (see sendSlice)
+	successes atomic.Int64 // slices sent so far (renews the retry budget, see sendSlice)
 }
 
 // tracker records an upload's progress so that it can be resumed.
@@ -571,8 +570,6 @@ func (e *sliceError) Unwrap() error { return e.err }
 // sendSlices runs up to concurrency workers; the first failure cancels the
 // rest, and no worker outlives the call.
 func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
-	todo := len(plan) - len(j.skip)
-	j.streakLimit = int64(j.cfg.sliceRetry.maxAttempts * max(min(j.cfg.concurrency, todo), 1))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(j.cfg.concurrency)
 	for _, s := range plan {
@@ -600,26 +597,29 @@ var errNoAnswer = errors.New("no answer to the slice")
 
 // sendSlice sends one slice, retrying with a fresh URL and a fresh reader.
 //
-// The retry budget follows the upload's progress rather than the slice's
-// own count: a slice is retried, with backoff, for as long as other slices
-// succeed, and the upload fails once budget × workers sends in a row have
-// failed with no success between them (budget from WithSliceRetry, workers
-// = min(concurrency, slices to send)). A platform that fails everything is
-// thus given up on after about budget failed sends per worker, as with a
-// per-slice budget; a single slice that keeps failing is given up on after
-// budget × workers sends once the others are done.
+// The retry budget follows the upload's progress: a slice is given up on
+// (and the upload with it) once it has failed budget times in a row with no
+// slice of the upload succeeding in between (budget from WithSliceRetry).
+// While other slices succeed, a failing slice keeps being retried with
+// backoff. A platform that fails everything is thus reported as fast as with
+// a fixed per-slice budget, and a slice that never succeeds is given up on
+// budget sends after the last success of the others.
 //
-// The model: if each send fails independently with probability p, a
-// per-slice budget m loses an upload of n slices with probability about
-// n·p^m (p = 0.2, m = 5, 640 slices: 0.2). Here the upload is lost only when
-// L = m × workers sends fail in a row, about n·(1−p)·p^L (p = 0.3, m = 5, 4
-// workers, 640 slices: 2·10⁻⁸).
+// The model: if each send fails independently with probability p, a fixed
+// budget m loses an upload of n slices with probability about n·p^m
+// (p = 0.2, m = 5, 640 slices: 0.2). Here, while w workers are busy, a
+// slice is lost only if its m failures come with no success among the
+// others' sends in the same time, about w·m sends in a row: n·p^(w·m)
+// (p = 0.3, m = 5, w = 4: 3·10⁻¹¹ per slice). Only the last slices, with
+// fewer workers beside them, keep a risk near p^m (the last one alone:
+// 0.2 % at p = 0.3), whatever the file size.
 func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 	pol := j.cfg.sliceRetry
+	seen, streak := j.successes.Load(), 0
 	for attempt := 1; ; attempt++ {
 		sent, err := j.sendOnce(ctx, s, attempt)
 		if err == nil {
-			j.failStreak.Store(0)
+			j.successes.Add(1)
 			if j.track != nil {
 				j.track.sliceDone(s.No)
 			}
@@ -629,7 +629,10 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if j.failStreak.Add(1) >= j.streakLimit || !sliceRetryable(ctx, err) {
+		if now := j.successes.Load(); now != seen {
+			seen, streak = now, 0 // the upload moved: a fresh budget
+		}
+		if streak++; streak >= pol.maxAttempts || !sliceRetryable(ctx, err) {
 			j.rep.slice(EventBytes, 0, -sent, nil)
 			return &sliceError{no: s.No, err: err}
 		}

@@ -528,11 +528,8 @@ func TestUploadPermanentSliceFailure(t *testing.T) {
 			var ae *pan123.APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, 500, ae.HTTPStatus)
-			// Single-step: its budget. Slices: the budget × 3 workers in a row.
+			// The budget, in a row after the last success of another slice.
 			limit := attempts
-			if !singleStep(p, size) {
-				limit *= 3
-			}
 			total, after := failedStreak(e.srv.Requests(), bytesOp(p, size), 0)
 			assert.GreaterOrEqual(t, total, limit, "retried up to the budget")
 			assert.LessOrEqual(t, after, 2*limit, "bounded after the last success")
