@@ -766,9 +766,10 @@ var ErrCompleteRefused = errors.New("pan123: the platform refused to complete th
 
 // complete calls upload_complete and, while the platform is verifying
 // (async, completed=false or code 20103), polls at the poll interval until
-// the deadline. Failed calls do not end it unless they prove the file was
-// refused (see refusedCompletion): a transient error, an internal error or
-// an unreadable answer is asked again at the next poll, until the deadline.
+// the deadline. A failed call ends it when it proves the file was refused
+// (see refusedCompletion), or when the SDK never retries it (an answer it
+// cannot read, 401); a transient error (5xx, network) or another business
+// code (code 1 "内部错误") is asked again at the next poll, until the deadline.
 func (j *job) complete(ctx context.Context) (string, error) {
 	limit := j.cfg.completeTimeout
 	if limit == 0 {
@@ -794,11 +795,13 @@ func (j *job) complete(ctx context.Context) (string, error) {
 			// not yet
 		case refusedCompletion(err):
 			return "", fmt.Errorf("%w: %w", ErrCompleteRefused, err)
-		case dctx.Err() != nil, errors.Is(err, ErrUnauthorized), errors.Is(err, ErrInvalidInput):
-			return "", completeErr(ctx, dctx, err)
-		default:
+		case dctx.Err() == nil && (retryable(dctx, err) || businessCode(err)):
 			// Not a refusal: the platform may still finish the file.
 			j.c.log.WarnContext(ctx, "pan123: completion call failed; asking again", "file", j.t.name(), "err", err)
+		default:
+			// Final by the SDK's own rules (an answer it cannot read, 401,
+			// the deadline): the session is kept, not refused.
+			return "", completeErr(ctx, dctx, err)
 		}
 		if err := sleepCtx(dctx, j.cfg.pollInterval); err != nil {
 			return "", completeErr(ctx, dctx, err)
@@ -814,10 +817,16 @@ func (j *job) complete(ctx context.Context) (string, error) {
 // ("不存在", "过期"); any other code that is neither transient (429, 20103,
 // 5xx) nor 401. Code 1 with another message ("内部错误"), HTTP errors, network
 // errors and unreadable answers are not refusals.
+// businessCode: the platform answered a readable envelope with a
+// business code (not 401).
+func businessCode(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code != 0 && !errors.Is(err, ErrProtocol) && !errors.Is(err, ErrUnauthorized)
+}
+
 func refusedCompletion(err error) bool {
 	var ae *APIError
-	if !errors.As(err, &ae) || ae.Code == 0 || errors.Is(err, ErrProtocol) || errors.Is(err, ErrUnauthorized) ||
-		retryable(context.Background(), ae) {
+	if !businessCode(err) || !errors.As(err, &ae) || retryable(context.Background(), ae) {
 		return false
 	}
 	if ae.Code == 1 {

@@ -815,7 +815,7 @@ func TestUploadHostileAnswers(t *testing.T) {
 			assert.Equal(t, 1, e.srv.Count(pan123test.OpGetUploadURL), "a protocol error is not retried")
 		})
 	}
-	// Upload hosts must be absolute http(s) URLs; none at all is refused too.
+	// Upload hosts must be http(s) URLs or bare hosts; none usable is refused.
 	const small, large = 20000, pan123.AutoSingleThreshold + 1
 	ftpServer := `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"p","reuse":false,"sliceSize":1048576,"servers":["ftp://example.invalid"]},"x-traceID":"t"}`
 	noServers := `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"p","reuse":false,"sliceSize":1048576,"servers":[]},"x-traceID":"t"}`
@@ -825,12 +825,13 @@ func TestUploadHostileAnswers(t *testing.T) {
 		size   int64
 		faults []pan123test.Fault
 	}{
-		"V2/ftp upload server":         {pan123.V2, small, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}}},
+		"V2/ftp upload server":         {pan123.V2, small, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}, emptyDomain}},
 		"V2/no servers, empty domain":  {pan123.V2, small, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: noServers}, emptyDomain}},
 		"Auto/empty domain":            {pan123.Auto, small, []pan123test.Fault{emptyDomain}},
-		"Auto large/ftp upload server": {pan123.Auto, large, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}}},
-		"Auto/relative domain": {pan123.Auto, small, []pan123test.Fault{{Op: pan123test.OpV2Domain,
-			Body: `{"code":0,"message":"ok","data":["openapi-upload.123242.com"],"x-traceID":"t"}`}}},
+		"Auto large/ftp upload server": {pan123.Auto, large, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}, emptyDomain}},
+		// A bare host is taken as https (TestUploadHostsFromThePlatform); these are not usable.
+		"Auto/no usable domain": {pan123.Auto, small, []pan123test.Fault{{Op: pan123test.OpV2Domain,
+			Body: `{"code":0,"message":"ok","data":["ftp://openapi-upload.123242.com","http://"," ","mailto:a@b"],"x-traceID":"t"}`}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
