@@ -44,6 +44,7 @@ type clientOptions struct {
 	userAgent     string
 	tokenStore    TokenStore
 	refreshMargin time.Duration
+	bandwidth     int64
 	errs          []error
 }
 
@@ -227,6 +228,20 @@ func WithTokenRefreshMargin(d time.Duration) Option {
 	}
 }
 
+// WithBandwidthLimit caps the bytes per second that all uploads through the
+// Client send, together: ten files at once share one cap. It covers slice
+// bodies (presigned PUTs, V2 slices, single-step uploads), not API calls.
+// [Client.SetBandwidthLimit] changes it while uploads run. Default: 0, no cap.
+func WithBandwidthLimit(bytesPerSec int64) Option {
+	return func(o *clientOptions) {
+		if bytesPerSec < 0 {
+			o.fail("WithBandwidthLimit: negative rate %d", bytesPerSec)
+			return
+		}
+		o.bandwidth = bytesPerSec
+	}
+}
+
 func (o *clientOptions) validate(clientID, clientSecret string) error {
 	errs := o.errs
 	hasCreds := clientID != "" && clientSecret != ""
@@ -277,6 +292,8 @@ type uploadConfig struct {
 	tempDir         string
 	protocol        Protocol
 	checkpointDir   string
+	bandwidth       int64      // WithUploadBandwidthLimit; 0 = none
+	bw              *bandwidth // the cap of one upload call, made from bandwidth
 	errs            []error
 }
 
@@ -460,5 +477,19 @@ func WithCheckpointDir(dir string) UploadOption {
 			return
 		}
 		o.checkpointDir = dir
+	}
+}
+
+// WithUploadBandwidthLimit caps the bytes per second of one upload call,
+// beside the Client's cap (WithBandwidthLimit): its slices wait for both.
+// Given to NewUploader, each call of the Uploader gets a cap of its own.
+// Default: 0, no cap of its own.
+func WithUploadBandwidthLimit(bytesPerSec int64) UploadOption {
+	return func(o *uploadConfig) {
+		if bytesPerSec < 0 {
+			o.fail("WithUploadBandwidthLimit: negative rate %d", bytesPerSec)
+			return
+		}
+		o.bandwidth = bytesPerSec
 	}
 }

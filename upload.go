@@ -60,6 +60,9 @@ func (u *Uploader) config(ctx context.Context, opts []UploadOption) (uploadConfi
 	if len(cfg.errs) > 0 {
 		return cfg, fmt.Errorf("%w: %w", ErrInvalidInput, errors.Join(cfg.errs...))
 	}
+	if cfg.bandwidth > 0 {
+		cfg.bw = newBandwidth(cfg.bandwidth) // one cap per call
+	}
 	return cfg, nil
 }
 
@@ -670,25 +673,26 @@ func sliceRetryable(ctx context.Context, err error) bool {
 
 // sendOnce makes one attempt at a slice and reports how many bytes left.
 func (j *job) sendOnce(ctx context.Context, s slicePlan, attempt int) (int64, error) {
-	return sendWithStall(ctx, j.cfg, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
+	return sendWithStall(ctx, j.cfg, caps{j.c.bw, j.cfg.bw}, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
 		return j.t.sendSlice(ctx, j.sess, s, attempt, body)
 	})
 }
 
 // sendWithStall runs send with a fresh body over src[off:off+size] that
-// reports progress, under a watchdog, and says how many bytes left. While
-// the body is read, an attempt that moves no byte for the stall timeout is
-// cut (errStalled); once the last byte is read, the stall bound ends and the
-// answer has the response timeout of its own (errNoAnswer).
-func sendWithStall(ctx context.Context, cfg uploadConfig, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
+// reports progress and waits on the bandwidth caps bw, under a watchdog,
+// and says how many bytes left. While the body is read, an attempt that
+// moves no byte for the stall timeout is cut (errStalled); once the last
+// byte is read, the stall bound ends and the answer has the response
+// timeout of its own (errNoAnswer).
+func sendWithStall(ctx context.Context, cfg uploadConfig, bw caps, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	wd := &watchdog{stall: cfg.stallTimeout, answer: cfg.responseTimeout, fire: cancel}
 	defer wd.stop()
-	body := &sliceBody{src: src, off: off, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
+	body := &sliceBody{src: src, off: off, size: size, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
 		wd.touch()
 		rep.add(int64(n))
-	}, onEnd: wd.sent}
+	}, onEnd: wd.sent, pace: func(n int) (int, error) { return bw.wait(actx, n, wd.pause) }}
 	err := send(actx, body)
 	if cause := context.Cause(actx); err != nil && ctx.Err() == nil && (cause == errStalled || cause == errNoAnswer) {
 		d := cfg.stallTimeout
@@ -738,6 +742,16 @@ func (w *watchdog) sent() {
 		return // the stall bound fired first
 	}
 	w.t = time.AfterFunc(w.answer, func() { w.fire(errNoAnswer) })
+}
+
+// pause stops the stall bound while a read waits on a bandwidth cap; the
+// read's touch re-arms it.
+func (w *watchdog) pause() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.t != nil && !w.answering {
+		w.t.Stop()
+	}
 }
 
 func (w *watchdog) stop() {

@@ -430,7 +430,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 // sends, and reports how many bytes left.
 func (t *singleTarget) sendOnce(ctx context.Context, cfg uploadConfig, host string, req *SingleUploadRequest, src *source, rep *reporter) (*SingleUploadResult, int64, error) {
 	var r *SingleUploadResult
-	sent, err := sendWithStall(ctx, cfg, src.r, src.off, src.size, rep, func(ctx context.Context, body *sliceBody) error {
+	sent, err := sendWithStall(ctx, cfg, caps{t.c.bw, cfg.bw}, src.r, src.off, src.size, rep, func(ctx context.Context, body *sliceBody) error {
 		var err error
 		r, err = t.c.SingleUpload(ctx, host, req, body)
 		return err
