@@ -57,7 +57,10 @@
 // when it arrives (a local clock ahead of the platform's) is logged once and
 // the token used until refused; expiredAt may be RFC 3339 or a Unix time.
 // Share one Client in a process, and a [TokenStore] across processes. A
-// token obtained elsewhere can be given with [WithAccessToken].
+// store that is also a [TokenLeaser] ([FileTokenStore] on one machine, the
+// module github.com/go-pan123/pan123/redisstore on many) lets one process
+// renew the shared token while the others wait for it. A token obtained
+// elsewhere can be given with [WithAccessToken].
 //
 // Neither HTTP client follows a redirect (the platform documents none): a
 // 3xx answer is an [*APIError] with its status, so no body, token or slice

@@ -206,6 +206,8 @@ func WithUserAgent(ua string) Option {
 // WithTokenStore shares the access token through s, so that several processes
 // of one client ID reuse one token: the platform allows only 3 live tokens
 // per client ID, and minting more can log other instances out.
+// When s is also a [TokenLeaser] (as [FileTokenStore] is), the processes take
+// turns renewing it, and one of them mints when the shared token expires.
 func WithTokenStore(s TokenStore) Option {
 	return func(o *clientOptions) {
 		if s == nil {

@@ -53,6 +53,7 @@ type config struct {
 	answeredServers        func(urls []string) []string
 	expiredAt              func(expiry time.Time) any
 	rates                  map[Op]rateLimit // WithRateLimit
+	tokenLimit             int              // WithTokenLimit
 }
 
 func defaultConfig() config {
@@ -86,6 +87,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("bandwidth and latency must be >= 0")
 	case c.clock == nil:
 		return fmt.Errorf("nil clock")
+	case c.tokenLimit < 0:
+		return fmt.Errorf("WithTokenLimit must be >= 0")
 	case c.uploadServers < 1:
 		return fmt.Errorf("WithUploadServers needs at least 1")
 	}
