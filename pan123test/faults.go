@@ -17,8 +17,11 @@ import (
 //
 // Exactly one way of failing applies, in this order: Drop, Location, Body,
 // Code, Status. A Stall runs first; a Stall alone delays the request and
-// then lets it be handled normally. Body with Handle is a raw answer over
-// the fake's real state: the request is handled, then Body is answered.
+// then lets it be handled normally. A Delay alone lets the request be
+// handled normally and holds its answer back; Lose alone lets it be handled
+// and drops the answer.
+// Body with Handle is a raw answer over the fake's real state: the
+// request is handled, then Body is answered.
 type Fault struct {
 	Op      Op            // which requests
 	SliceNo int           // for OpPut / OpV2Slice / OpGetUploadURL / OpOSSGetUploadURL: only this slice; 0 = any
@@ -35,6 +38,12 @@ type Fault struct {
 	// Location answers a redirect to it: HTTP Status (default 307) with this
 	// Location header (sent as given, even if it does not parse) and an empty body.
 	Location string
+	// Delay holds the answer back this long (real time) after the whole
+	// request body was read: a platform slow to answer once the last byte is in.
+	Delay time.Duration
+	// Lose handles the request normally (the platform acts on it), then
+	// closes the connection instead of answering: an answer lost on the way.
+	Lose bool
 	// Handle, with Body, lets the fake handle the request first, with all
 	// its checks and effects (a slice is stored, a session completes), and
 	// then answers Body in place of its own answer, whatever that was. It
@@ -101,6 +110,7 @@ func (c *call) fault(half int64) bool {
 		c.abandon() // client gone or server closing
 		return true
 	}
+	c.delay, c.lose = f.Delay, f.Lose
 	for k, v := range f.Header {
 		c.w.Header()[k] = v
 	}
@@ -129,7 +139,7 @@ func (c *call) fault(half int64) bool {
 	case f.Status != 0:
 		c.envelope(f.Status, f.Status, codeMessage(f.Status), nil)
 	default:
-		return false // a stall only
+		return false // a stall, a delay or a lost answer only
 	}
 	return true
 }

@@ -50,6 +50,7 @@ type config struct {
 	latency                time.Duration
 	clock                  func() time.Time
 	uploadServers          int
+	answeredServers        func(urls []string) []string
 	expiredAt              func(expiry time.Time) any
 	rates                  map[Op]rateLimit // WithRateLimit
 	tokenLimit             int              // WithTokenLimit
@@ -183,4 +184,12 @@ func WithClock(now func() time.Time) Option {
 // by domain. Default: 1.
 func WithUploadServers(n int) Option {
 	return func(c *config) { c.uploadServers = n }
+}
+
+// WithAnsweredServers makes create.servers (V2) and domain answer
+// f(urls) instead of urls, the base URLs of the fake's upload servers: a
+// platform whose list holds a bad entry (another scheme, a bare host) or a
+// stale host. Default: the URLs as they are.
+func WithAnsweredServers(f func(urls []string) []string) Option {
+	return func(c *config) { c.answeredServers = f }
 }
