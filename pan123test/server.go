@@ -54,10 +54,9 @@ type Server struct {
 // firstFileID is the first ID handed out to file-family entries.
 const firstFileID = 10000001
 
-// NewServer starts the API host and the V2 upload servers on 127.0.0.1 (see
-// [WithAddr]) and
-// returns the running fake. The caller must [Server.Close] it, like an
-// httptest.Server. NewServer panics if an option value is invalid (a
+// NewServer starts the API host and the V2 upload servers on 127.0.0.1
+// (see [WithAddr]) and returns the running fake. The caller must
+// [Server.Close] it, like an httptest.Server. NewServer panics if an option value is invalid (a
 // negative size or TTL, zero upload servers) or if it cannot listen.
 func NewServer(opts ...Option) *Server {
 	cfg := defaultConfig()
