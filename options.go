@@ -232,6 +232,7 @@ type uploadConfig struct {
 	tempDir         string
 	protocol        Protocol
 	checkpointDir   string
+	storedName      bool // WithStoredName
 	errs            []error
 }
 
