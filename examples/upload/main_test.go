@@ -522,15 +522,18 @@ func TestRunResumeAfterCancel(t *testing.T) {
 	// Slices the platform accepted over both runs: 8 when the second run
 	// skipped every slice the first one finished. A PUT cut by the cancel
 	// may still land on the platform after the second run listed the parts,
-	// so up to -concurrency slices may travel twice, never more.
+	// so up to -concurrency slices may travel twice, never more. (Fewer
+	// than 8 is possible too: a PUT whose answer the cancel cut is logged
+	// without status 200 although the fake kept the slice; the stored bytes
+	// above prove that every slice arrived.)
 	accepted := 0
 	for _, req := range srv.Requests() {
 		if req.Op == pan123test.OpPut && req.Status == 200 {
 			accepted++
 		}
 	}
-	if accepted < 8 || accepted > 8+2 {
-		t.Errorf("the platform accepted %d slice PUTs over both runs, want 8 to 10; stderr:\n%s", accepted, r.stderr)
+	if accepted > 8+2 {
+		t.Errorf("the platform accepted %d slice PUTs over both runs, want at most 10; stderr:\n%s", accepted, r.stderr)
 	}
 	assertEmptyDir(t, cpDir)
 }
