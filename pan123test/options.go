@@ -51,6 +51,7 @@ type config struct {
 	clock                  func() time.Time
 	uploadServers          int
 	addr                   string
+	rates                  map[Op]rateLimit // WithRateLimit
 }
 
 func defaultConfig() config {
@@ -88,7 +89,7 @@ func (c *config) validate() error {
 	case c.uploadServers < 1:
 		return fmt.Errorf("WithUploadServers needs at least 1")
 	}
-	return nil
+	return c.validateRates()
 }
 
 // WithCredentials sets the clientID and clientSecret that access_token
