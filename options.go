@@ -44,6 +44,7 @@ type clientOptions struct {
 	userAgent     string
 	tokenStore    TokenStore
 	refreshMargin time.Duration
+	bandwidth     int64
 	errs          []error
 }
 
@@ -203,6 +204,8 @@ func WithUserAgent(ua string) Option {
 // WithTokenStore shares the access token through s, so that several processes
 // of one client ID reuse one token: the platform allows only 3 live tokens
 // per client ID, and minting more can log other instances out.
+// When s is also a [TokenLeaser] (as [FileTokenStore] is), the processes take
+// turns renewing it, and one of them mints when the shared token expires.
 func WithTokenStore(s TokenStore) Option {
 	return func(o *clientOptions) {
 		if s == nil {
@@ -222,6 +225,20 @@ func WithTokenRefreshMargin(d time.Duration) Option {
 			return
 		}
 		o.refreshMargin = d
+	}
+}
+
+// WithBandwidthLimit caps the bytes per second that all uploads through the
+// Client send, together: ten files at once share one cap. It covers slice
+// bodies (presigned PUTs, V2 slices, single-step uploads), not API calls.
+// [Client.SetBandwidthLimit] changes it while uploads run. Default: 0, no cap.
+func WithBandwidthLimit(bytesPerSec int64) Option {
+	return func(o *clientOptions) {
+		if bytesPerSec < 0 {
+			o.fail("WithBandwidthLimit: negative rate %d", bytesPerSec)
+			return
+		}
+		o.bandwidth = bytesPerSec
 	}
 }
 
@@ -269,7 +286,9 @@ type uploadConfig struct {
 	tempDir         string
 	protocol        Protocol
 	checkpointDir   string
-	storedName      bool // WithStoredName
+	storedName      bool       // WithStoredName
+	bandwidth       int64      // WithUploadBandwidthLimit; 0 = none
+	bw              *bandwidth // the cap of one upload call, made from bandwidth
 	errs            []error
 }
 
@@ -430,5 +449,19 @@ func WithCheckpointDir(dir string) UploadOption {
 			return
 		}
 		o.checkpointDir = dir
+	}
+}
+
+// WithUploadBandwidthLimit caps the bytes per second of one upload call,
+// beside the Client's cap (WithBandwidthLimit): its slices wait for both.
+// Given to NewUploader, each call of the Uploader gets a cap of its own.
+// Default: 0, no cap of its own.
+func WithUploadBandwidthLimit(bytesPerSec int64) UploadOption {
+	return func(o *uploadConfig) {
+		if bytesPerSec < 0 {
+			o.fail("WithUploadBandwidthLimit: negative rate %d", bytesPerSec)
+			return
+		}
+		o.bandwidth = bytesPerSec
 	}
 }

@@ -25,7 +25,10 @@ func (u *Uploader) storedName(ctx context.Context, in FileInput, opts []UploadOp
 	if err != nil || in.Duplicate != KeepBoth || in.ContainDir {
 		return res, err
 	}
-	if cfg, cerr := u.config(opts); cerr != nil || !cfg.storedName {
+	cfg := u.cfg
+	cfg.errs = nil // the upload checked the options already
+	cfg.apply(opts)
+	if !cfg.storedName {
 		return res, err
 	}
 	list, lerr := u.c.ListFiles(ctx, in.ParentFileID, res.FileID-1, MaxListLimit)

@@ -49,12 +49,18 @@ func (o *uploadConfig) apply(opts []UploadOption) {
 }
 
 // config returns the Uploader's settings with per-call options applied.
-func (u *Uploader) config(opts []UploadOption) (uploadConfig, error) {
+func (u *Uploader) config(ctx context.Context, opts []UploadOption) (uploadConfig, error) {
+	if err := checkCtx(ctx); err != nil {
+		return u.cfg, err
+	}
 	cfg := u.cfg
 	cfg.errs = append([]error(nil), u.cfg.errs...)
 	cfg.apply(opts)
 	if len(cfg.errs) > 0 {
 		return cfg, fmt.Errorf("%w: %w", ErrInvalidInput, errors.Join(cfg.errs...))
+	}
+	if cfg.bandwidth > 0 {
+		cfg.bw = newBandwidth(cfg.bandwidth) // one cap per call
 	}
 	return cfg, nil
 }
@@ -142,7 +148,7 @@ func (u *Uploader) UploadImageFile(ctx context.Context, path string, in ImageInp
 
 // uploadPath uploads a file by path, through a checkpoint when configured.
 func (u *Uploader) uploadPath(ctx context.Context, path string, size int64, sum string, t target, opts []UploadOption) (*upload, error) {
-	cfg, err := u.config(opts)
+	cfg, err := u.config(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +287,7 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 			return nil, err
 		}
 	}
-	cfg, err := u.config(opts)
+	cfg, err := u.config(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -611,13 +617,14 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 
 // sliceRetryable adds the data plane's own cases to retryable: 403 from a
 // presigned URL means its signature expired, and a fresh URL fixes it; 401
-// from a V2 upload server dropped the token, and a fresh token fixes it.
+// from a V2 upload server dropped the token, and a fresh token may fix it
+// (the token source bounds how many are minted).
 func sliceRetryable(ctx context.Context, err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Method == "PUT" && ae.HTTPStatus == 403 {
 		return true
 	}
-	if errors.As(err, &ae) && ae.Method == "POST" && errors.Is(err, ErrUnauthorized) {
+	if errors.As(err, &ae) && ae.Method == "POST" && refreshable(err) {
 		return true
 	}
 	return errors.Is(err, errStalled) || retryable(ctx, err)
@@ -625,22 +632,23 @@ func sliceRetryable(ctx context.Context, err error) bool {
 
 // sendOnce makes one attempt at a slice and reports how many bytes left.
 func (j *job) sendOnce(ctx context.Context, s slicePlan, attempt int) (int64, error) {
-	return sendWithStall(ctx, j.cfg.stallTimeout, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
+	return sendWithStall(ctx, j.cfg.stallTimeout, caps{j.c.bw, j.cfg.bw}, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
 		return j.t.sendSlice(ctx, j.sess, s, attempt, body)
 	})
 }
 
 // sendWithStall runs send with a fresh body over src[off:off+size] that
-// reports progress, under a stall detector, and says how many bytes left.
-func sendWithStall(ctx context.Context, stallTimeout time.Duration, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
+// reports progress and waits on the bandwidth caps bw, under a stall
+// detector, and says how many bytes left.
+func sendWithStall(ctx context.Context, stallTimeout time.Duration, bw caps, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stall := &stallTimer{d: stallTimeout, fire: func() { cancel(errStalled) }}
 	defer stall.stop()
-	body := &sliceBody{src: src, off: off, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
+	body := &sliceBody{src: src, off: off, size: size, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
 		stall.touch()
 		rep.add(int64(n))
-	}}
+	}, pace: func(n int) (int, error) { return bw.wait(actx, n, stall.pause) }}
 	err := send(actx, body)
 	if err != nil && context.Cause(actx) == errStalled && ctx.Err() == nil {
 		err = fmt.Errorf("%w after %v: %w", errStalled, stallTimeout, err)
@@ -669,6 +677,16 @@ func (s *stallTimer) touch() {
 		s.t = time.AfterFunc(s.d, s.fire)
 	default:
 		s.t.Reset(s.d)
+	}
+}
+
+// pause stops the timer while a read waits on a bandwidth cap; the read's
+// touch re-arms it.
+func (s *stallTimer) pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.t != nil {
+		s.t.Stop()
 	}
 }
 

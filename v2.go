@@ -153,6 +153,9 @@ func (c *Client) SHA1Reuse(ctx context.Context, req *SHA1ReuseRequest) (fileID i
 // are small buffers; the file part is never copied). Auth and Platform are
 // sent as on every API call; the answer is the usual envelope.
 func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]string, fileField, fileName string, body io.Reader, size int64, out any) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	var head bytes.Buffer
 	mw := multipart.NewWriter(&head)
 	for _, f := range fields {
@@ -206,8 +209,8 @@ func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]st
 		return fmt.Errorf("post %s: %w", path, resty.ErrResponseBodyTooLarge)
 	}
 	err = decodeEnvelope(http.MethodPost, path, resp.StatusCode, resp.Header, b, out, c.now())
-	if errors.Is(err, ErrUnauthorized) {
-		c.tokens.invalidate(token)
+	if refreshable(err) {
+		c.tokens.invalidate(token, err)
 	}
 	return err
 }
@@ -381,7 +384,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 // sends, and reports how many bytes left.
 func (t *singleTarget) sendOnce(ctx context.Context, cfg uploadConfig, host string, req *SingleUploadRequest, src *source, rep *reporter) (*SingleUploadResult, int64, error) {
 	var r *SingleUploadResult
-	sent, err := sendWithStall(ctx, cfg.stallTimeout, src.r, src.off, src.size, rep, func(ctx context.Context, body *sliceBody) error {
+	sent, err := sendWithStall(ctx, cfg.stallTimeout, caps{t.c.bw, cfg.bw}, src.r, src.off, src.size, rep, func(ctx context.Context, body *sliceBody) error {
 		var err error
 		r, err = t.c.SingleUpload(ctx, host, req, body)
 		return err

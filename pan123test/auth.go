@@ -24,10 +24,14 @@ func (s *Server) accessToken(a args) (any, error) {
 	defer s.mu.Unlock()
 	s.issued++
 	tok, exp := s.newToken()
+	var expiredAt any = exp.In(cst).Format(time.RFC3339)
+	if s.cfg.expiredAt != nil {
+		expiredAt = s.cfg.expiredAt(exp)
+	}
 	return struct {
 		AccessToken string `json:"accessToken"`
-		ExpiredAt   string `json:"expiredAt"`
-	}{tok, exp.In(cst).Format(time.RFC3339)}, nil
+		ExpiredAt   any    `json:"expiredAt"`
+	}{tok, expiredAt}, nil
 }
 
 // newToken mints a JWT-looking random token; s.mu must be held.
@@ -39,6 +43,7 @@ func (s *Server) newToken() (string, time.Time) {
 		base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." +
 		base64.RawURLEncoding.EncodeToString([]byte(randHex(16)))
 	s.tokens[tok] = exp
+	s.limitTokens(tok)
 	return tok, exp
 }
 
@@ -52,6 +57,9 @@ func (s *Server) tokenValid(header string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	exp, ok := s.tokens[tok]
+	if !ok && s.replaced[tok] {
+		s.replacedUses++
+	}
 	return ok && s.now().Before(exp)
 }
 

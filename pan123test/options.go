@@ -51,7 +51,9 @@ type config struct {
 	clock                  func() time.Time
 	uploadServers          int
 	addr                   string
+	expiredAt              func(expiry time.Time) any
 	rates                  map[Op]rateLimit // WithRateLimit
+	tokenLimit             int              // WithTokenLimit
 }
 
 func defaultConfig() config {
@@ -86,6 +88,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("bandwidth and latency must be >= 0")
 	case c.clock == nil:
 		return fmt.Errorf("nil clock")
+	case c.tokenLimit < 0:
+		return fmt.Errorf("WithTokenLimit must be >= 0")
 	case c.uploadServers < 1:
 		return fmt.Errorf("WithUploadServers needs at least 1")
 	}
@@ -103,6 +107,16 @@ func WithCredentials(clientID, clientSecret string) Option {
 // the platform is observed to answer).
 func WithTokenTTL(d time.Duration) Option {
 	return func(c *config) { c.tokenTTL = d }
+}
+
+// WithExpiredAt sets what access_token answers as expiredAt, given the
+// token's real expiry on the fake: a past date (as a client whose clock runs
+// ahead of the platform's sees it), a Unix number, nil (JSON null) or any
+// other JSON value. The token stays valid on the fake for the [WithTokenTTL]
+// lifetime whatever is answered. Default: the expiry in RFC 3339 with a
+// +08:00 offset.
+func WithExpiredAt(f func(expiry time.Time) any) Option {
+	return func(c *config) { c.expiredAt = f }
 }
 
 // WithSliceSize sets the sliceSize answered by the file-family create

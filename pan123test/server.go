@@ -51,6 +51,12 @@ type Server struct {
 	urls     map[string]*presigned // by X-Amz-Signature
 	windows  map[Op]window         // WithRateLimit state
 	started  time.Time             // real time at start, for WithRateLimit windows
+
+	// WithTokenLimit: live tokens oldest first, the ones it logged out,
+	// and how many requests carried one of those.
+	liveOrder    []string
+	replaced     map[string]bool
+	replacedUses int
 }
 
 // firstFileID is the first ID handed out to file-family entries.
@@ -73,6 +79,7 @@ func NewServer(opts ...Option) *Server {
 		ClientSecret: cfg.clientSecret,
 		cfg:          cfg,
 		tokens:       map[string]time.Time{},
+		replaced:     map[string]bool{},
 		files:        newTree(false),
 		images:       newTree(true),
 		nextID:       firstFileID - 1,
