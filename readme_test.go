@@ -120,11 +120,14 @@ const snippetImports = `import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-pan123/pan123"
 	"github.com/go-pan123/pan123/pan123test"
@@ -135,16 +138,22 @@ var (
 	_ = json.Marshal
 	_ = errors.Is
 	_ = fmt.Sprint
+	_ = io.Copy
 	_ = fs.ErrNotExist
 	_ = log.Print
 	_ = os.ReadFile
 	_ = filepath.Join
+	_ = strings.Cut
 	_ = testing.Short
+	_ = time.Second
 	_ = pan123.New
 	_ = pan123test.NewServer
 )
+`
 
-// backup is "your code" in the testing fragment.
+// snippetHelper is "your code" that the testing fragment calls; it is added
+// to a snippet that does not declare a backup of its own.
+const snippetHelper = `
 func backup(ctx context.Context, c *pan123.Client, path string) error { return nil }
 `
 
@@ -157,7 +166,11 @@ func wrapSnippet(code string, n int) (src string, first int) {
 		return packageClause.ReplaceAllString(code, pkg), 1
 	}
 	var b strings.Builder
-	b.WriteString(pkg + "\n\n" + snippetImports + "\n")
+	b.WriteString(pkg + "\n\n" + snippetImports)
+	if !strings.Contains(code, "func backup(") {
+		b.WriteString(snippetHelper)
+	}
+	b.WriteString("\n")
 	if !topLevelDecl.MatchString(firstCodeLine(code)) {
 		// A fragment: the names it takes as given are parameters; its own
 		// block lets it redeclare them (up := ...), and unused variables of
