@@ -90,6 +90,7 @@ type sliceBody struct {
 	size   int64
 	r      io.Reader
 	onRead func(n int)
+	onEnd  func()                   // the last byte was read; may be nil
 	pace   func(n int) (int, error) // nil: no cap
 
 	mu   sync.Mutex
@@ -120,6 +121,9 @@ func (b *sliceBody) Read(p []byte) (int, error) {
 	if n > 0 {
 		b.sent += int64(n)
 		b.onRead(n)
+	}
+	if err == io.EOF && b.onEnd != nil {
+		b.onEnd()
 	}
 	return n, err
 }

@@ -51,6 +51,7 @@ type config struct {
 	clock                  func() time.Time
 	uploadServers          int
 	addr                   string
+	answeredServers        func(urls []string) []string
 	expiredAt              func(expiry time.Time) any
 	rates                  map[Op]rateLimit // WithRateLimit
 	tokenLimit             int              // WithTokenLimit
@@ -193,4 +194,12 @@ func WithUploadServers(n int) Option {
 // unspecified. Default: "127.0.0.1:0", a free port on loopback.
 func WithAddr(addr string) Option {
 	return func(c *config) { c.addr = addr }
+}
+
+// WithAnsweredServers makes create.servers (V2) and domain answer
+// f(urls) instead of urls, the base URLs of the fake's upload servers: a
+// platform whose list holds a bad entry (another scheme, a bare host) or a
+// stale host. Default: the URLs as they are.
+func WithAnsweredServers(f func(urls []string) []string) Option {
+	return func(c *config) { c.answeredServers = f }
 }

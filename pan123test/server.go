@@ -123,13 +123,22 @@ func (s *Server) CloseUploadServer(i int) {
 }
 
 // UploadServers returns the base URLs of the V2 upload servers, in index
-// order (index 1 first), as answered by create.servers and domain.
+// order (index 1 first), as answered by create.servers and domain (unless
+// [WithAnsweredServers] says otherwise).
 func (s *Server) UploadServers() []string {
 	urls := make([]string, len(s.uploads))
 	for i, l := range s.uploads {
 		urls[i] = l.url
 	}
 	return urls
+}
+
+// answeredServers is what create.servers and domain answer.
+func (s *Server) answeredServers() []string {
+	if s.cfg.answeredServers != nil {
+		return s.cfg.answeredServers(s.UploadServers())
+	}
+	return s.UploadServers()
 }
 
 func (s *Server) now() time.Time { return s.cfg.clock() }
@@ -254,12 +263,14 @@ func (s *Server) serveHTTP(l *listener, w http.ResponseWriter, r *http.Request) 
 
 // call is one request being handled.
 type call struct {
-	s    *Server
-	w    http.ResponseWriter
-	r    *http.Request
-	body *body
-	rec  Request
-	done bool // logged
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	body  *body
+	rec   Request
+	done  bool          // logged
+	delay time.Duration // Fault.Delay: wait after the body, before answering
+	lose  bool          // Fault.Lose: act, then close without answering
 }
 
 // log records the request once, just before its answer is sent or its
@@ -301,8 +312,8 @@ func (c *call) abandon() { c.drop(0) }
 // Nothing is answered once the client went away or the server is closing.
 func (c *call) write(status int, contentType string, b []byte) {
 	_, _ = io.Copy(io.Discard, c.r.Body)
-	if c.r.Context().Err() != nil {
-		c.abandon() // client gone or server closing
+	if !c.sleep(c.delay) || c.r.Context().Err() != nil || c.lose {
+		c.abandon() // client gone, server closing, or the answer is to be lost
 		return
 	}
 	if contentType != "" {
