@@ -149,9 +149,9 @@
 //
 // Other knobs: [Server.ExpireTokens], [Server.ExpireURLs],
 // [Server.ExpirePreuploads], [Server.CloseUploadServer], [WithClock] for
-// natural expiry of tokens, URLs and sessions, [WithLatency] and
-// [WithBandwidth] for slow networks (real time), [WithAsync] for slow
-// completion.
+// natural expiry of tokens, URLs and sessions, [WithLatency],
+// [WithAPILatency] and [WithBandwidth] for slow networks (real time),
+// [WithAsync] for slow completion.
 //
 // # Inspection
 //
