@@ -2,7 +2,6 @@ package pan123_test
 
 import (
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +19,6 @@ import (
 type holdFirstPut struct {
 	next     http.RoundTripper
 	urls     atomic.Int64
-	once     sync.Once
 	second   chan struct{}
 	held     atomic.Bool
 	overlaps atomic.Bool
