@@ -407,9 +407,8 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 		// All input checks are done: the token may be fetched meanwhile.
 		defer u.c.warmToken(ctx)()
 		rep.phase(PhaseHashing, 0)
-		v2, _ := t.(*v2Target)
 		var err error
-		sum, err = v2.hashPass(ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
+		sum, err = hashSource(t, ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

@@ -242,14 +242,19 @@ func (s sliceSums) lookup(size int64, p slicePlan) (string, bool) {
 	return s.sums[p.No-1], true
 }
 
-// hashPass is the whole-file hashing pass; for V2 (t not nil) it computes
-// the slice MD5s too, for the slice size the Client's last V2 create
-// answered, so that no slice is hashed again before its post unless create
-// answers another size.
-func (t *v2Target) hashPass(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
-	if t == nil {
+// hashSource is the whole-file hashing pass. For V2 it computes the slice
+// MD5s too, for the slice size the Client's last V2 create answered, so
+// that no slice is hashed again before its post unless create answers
+// another size.
+func hashSource(t target, r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
+	v2, ok := t.(*v2Target)
+	if !ok {
 		return md5Of(r, off, n, onRead)
 	}
+	return v2.hashPass(r, off, n, onRead)
+}
+
+func (t *v2Target) hashPass(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
 	size := t.c.v2SliceSize.Load()
 	if size <= 0 {
 		size = defaultV2SliceSize
