@@ -783,6 +783,10 @@ func putV1(ctx context.Context, c *Client, urlPath string, s session, p slicePla
 		if u.PresignedURL == "" {
 			return "", protocolError("get_upload_url answered an empty presignedURL")
 		}
+		// Checked here too, so that a bad answer fetches nothing ahead.
+		if _, err := parsePresignedURL(u.PresignedURL); err != nil {
+			return "", err
+		}
 		return u.PresignedURL, nil
 	})
 	if err != nil {
