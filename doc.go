@@ -32,7 +32,7 @@
 // posted to upload servers, with failover) or Auto (one single-step request
 // for files up to [AutoSingleThreshold], V2 above): see [WithProtocol]. With
 // FileInput.SHA1 an instant upload by SHA-1 is tried before the source is
-// read. [Client.EnsureDir] creates folder paths.
+// read. [Client.EnsureDir] and [Client.EnsureImageDir] create folder paths.
 //
 // # Resume
 //
@@ -45,12 +45,24 @@
 //
 // The client fetches an access token with the client ID and secret on first
 // use, caches it, and renews it a few minutes before its expiredAt. However
-// many goroutines need a new token, one request is made. A token the platform
-// refuses (code 401) is renewed once and the request replayed once; a refresh
-// that fails is an error, never a loop. The platform allows only 3 live
-// tokens per client ID: share one Client in a process, and a [TokenStore]
-// across processes. A token obtained elsewhere can be given with
-// [WithAccessToken].
+// many goroutines need a new token, one request is made, and it is kept even
+// if the caller that started it gives up. A token the platform refuses (code
+// 401) is renewed once and the request replayed once; a refresh that fails is
+// an error, never a loop. The platform allows only 3 live tokens per client
+// ID, and minting more can log out the user's other sessions, so a Client
+// mints its first token and then at most one more per [DefaultTokenCooldown]
+// whatever fails: a 401 within the cool-down after a forced refresh is final
+// ([ErrUnauthorized], with the platform's message and trace ID), and code 401
+// "tokens number has exceeded the limit" ([ErrTokenLimit]) is never answered
+// with a new token. An expiredAt that is missing, unreadable or already past
+// when it arrives (a local clock ahead of the platform's) is logged once and
+// the token used until refused; expiredAt may be RFC 3339 or a Unix time.
+// Share one Client in a process, and a [TokenStore] across processes. A
+// token obtained elsewhere can be given with [WithAccessToken].
+//
+// Neither HTTP client follows a redirect (the platform documents none): a
+// 3xx answer is an [*APIError] with its status, so no body, token or slice
+// ever goes to a host, scheme or port it was not built for.
 //
 // # Errors
 //
@@ -67,7 +79,9 @@
 // create is not replayed after an ambiguous failure when it could duplicate a
 // file (an instant upload with KeepBoth); upload_complete is keyed by the
 // session and is replayed. Requests are paced per endpoint on the client side
-// with the platform's published rates ([DefaultRateLimits]). A failed slice is
+// with the platform's published rates ([DefaultRateLimits], or a tier's with
+// [WithTier]) as ceilings; each endpoint's rate halves on a 429 and climbs
+// back slowly while none comes ([WithAdaptiveRateLimits]). A failed slice is
 // sent again with a fresh URL and a fresh reader ([WithSliceRetry]); a slice
 // that moves no byte for [WithStallTimeout] is cut and retried.
 //

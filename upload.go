@@ -49,7 +49,10 @@ func (o *uploadConfig) apply(opts []UploadOption) {
 }
 
 // config returns the Uploader's settings with per-call options applied.
-func (u *Uploader) config(opts []UploadOption) (uploadConfig, error) {
+func (u *Uploader) config(ctx context.Context, opts []UploadOption) (uploadConfig, error) {
+	if err := checkCtx(ctx); err != nil {
+		return u.cfg, err
+	}
 	cfg := u.cfg
 	cfg.errs = append([]error(nil), u.cfg.errs...)
 	cfg.apply(opts)
@@ -141,7 +144,7 @@ func (u *Uploader) UploadImageFile(ctx context.Context, path string, in ImageInp
 
 // uploadPath uploads a file by path, through a checkpoint when configured.
 func (u *Uploader) uploadPath(ctx context.Context, path string, size int64, sum string, t target, opts []UploadOption) (*upload, error) {
-	cfg, err := u.config(opts)
+	cfg, err := u.config(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +283,7 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 			return nil, err
 		}
 	}
-	cfg, err := u.config(opts)
+	cfg, err := u.config(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -615,13 +618,14 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 
 // sliceRetryable adds the data plane's own cases to retryable: 403 from a
 // presigned URL means its signature expired, and a fresh URL fixes it; 401
-// from a V2 upload server dropped the token, and a fresh token fixes it.
+// from a V2 upload server dropped the token, and a fresh token may fix it
+// (the token source bounds how many are minted).
 func sliceRetryable(ctx context.Context, err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Method == "PUT" && ae.HTTPStatus == 403 {
 		return true
 	}
-	if errors.As(err, &ae) && ae.Method == "POST" && errors.Is(err, ErrUnauthorized) {
+	if errors.As(err, &ae) && ae.Method == "POST" && refreshable(err) {
 		return true
 	}
 	return errors.Is(err, errStalled) || retryable(ctx, err)
@@ -752,6 +756,16 @@ type completion struct {
 	fileID           string
 }
 
+// v1Done reads a V1-style upload_complete answer (drive and image bed) as
+// the V1 flow page does: finished when async is false and fileID is
+// non-zero. The page does not mention completed, while the field table
+// lists it; the SDK follows the flow page and does not require it. V2 is
+// not read this way: its page asks for completed=true.
+func (r completion) v1Done() completion {
+	r.completed = r.completed || (!r.async && r.fileID != "" && r.fileID != "0")
+	return r
+}
+
 // created is a family-neutral answer of create.
 type created struct {
 	reuse       bool
@@ -825,7 +839,8 @@ func (t *driveTarget) listParts(ctx context.Context, s session) ([]UploadPart, e
 }
 
 func (t *driveTarget) complete(ctx context.Context, s session) (completion, error) {
-	return t.c.driveComplete(ctx, pathComplete, s.preuploadID, true)
+	r, err := t.c.driveComplete(ctx, pathComplete, s.preuploadID, true)
+	return r.v1Done(), err
 }
 
 func (t *driveTarget) asyncResult(ctx context.Context, s session) (completion, error) {
@@ -866,7 +881,8 @@ func (t *imageTarget) listParts(ctx context.Context, s session) ([]UploadPart, e
 }
 
 func (t *imageTarget) complete(ctx context.Context, s session) (completion, error) {
-	return t.poll(ctx, pathOSSComplete, s)
+	r, err := t.poll(ctx, pathOSSComplete, s)
+	return r.v1Done(), err
 }
 
 func (t *imageTarget) asyncResult(ctx context.Context, s session) (completion, error) {

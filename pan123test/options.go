@@ -51,6 +51,8 @@ type config struct {
 	apiLatency             time.Duration
 	clock                  func() time.Time
 	uploadServers          int
+	expiredAt              func(expiry time.Time) any
+	rates                  map[Op]rateLimit // WithRateLimit
 }
 
 func defaultConfig() config {
@@ -87,7 +89,7 @@ func (c *config) validate() error {
 	case c.uploadServers < 1:
 		return fmt.Errorf("WithUploadServers needs at least 1")
 	}
-	return nil
+	return c.validateRates()
 }
 
 // WithCredentials sets the clientID and clientSecret that access_token
@@ -101,6 +103,16 @@ func WithCredentials(clientID, clientSecret string) Option {
 // the platform is observed to answer).
 func WithTokenTTL(d time.Duration) Option {
 	return func(c *config) { c.tokenTTL = d }
+}
+
+// WithExpiredAt sets what access_token answers as expiredAt, given the
+// token's real expiry on the fake: a past date (as a client whose clock runs
+// ahead of the platform's sees it), a Unix number, nil (JSON null) or any
+// other JSON value. The token stays valid on the fake for the [WithTokenTTL]
+// lifetime whatever is answered. Default: the expiry in RFC 3339 with a
+// +08:00 offset.
+func WithExpiredAt(f func(expiry time.Time) any) Option {
+	return func(c *config) { c.expiredAt = f }
 }
 
 // WithSliceSize sets the sliceSize answered by the file-family create
