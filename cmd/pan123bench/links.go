@@ -74,6 +74,7 @@ type linkRow struct {
 	seconds float64
 	rss     int64
 	urlPeak int // most get_upload_url calls the fake saw in any 1 s window
+	refused int // requests the fake answered 429
 }
 
 func (r linkRow) got() float64       { return float64(r.l.size) / r.seconds }
@@ -117,7 +118,12 @@ func (b *bench) linkRun(ctx context.Context, l link, conc int) (linkRow, error) 
 	fmt.Printf("== link %s (%s): %s, %s slices, %s/s per connection, +%v per request, +%v per API call, concurrency %d...",
 		l.key, l.desc, sizeLabel(l.size), sizeLabel(l.slice), sizeLabel(l.rate), l.latency, l.apiLatency, conc)
 	s := pan123test.NewServer(pan123test.WithStore(pan123test.StoreNothing), pan123test.WithSliceSize(l.slice),
-		pan123test.WithBandwidth(l.rate), pan123test.WithLatency(l.latency), pan123test.WithAPILatency(l.apiLatency))
+		pan123test.WithBandwidth(l.rate), pan123test.WithLatency(l.latency), pan123test.WithAPILatency(l.apiLatency),
+		// The platform's table, enforced per calendar second.
+		pan123test.WithRateLimit(pan123test.OpAccessToken, 8, time.Second),
+		pan123test.WithRateLimit(pan123test.OpCreate, 5, time.Second),
+		pan123test.WithRateLimit(pan123test.OpGetUploadURL, urlQPS, time.Second),
+		pan123test.WithRateLimit(pan123test.OpComplete, 20, time.Second))
 	defer s.Close()
 	res, err := runChildProcess(ctx, childConfig{URL: s.URL, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
 		File: path, MD5: sum, Concurrency: conc})
@@ -125,11 +131,17 @@ func (b *bench) linkRun(ctx context.Context, l link, conc int) (linkRow, error) 
 		return linkRow{}, err
 	}
 	r := linkRow{l: l, conc: conc, seconds: res.Seconds, rss: res.PeakRSS, urlPeak: peakPerSecond(s, pan123test.OpGetUploadURL)}
+	for _, q := range s.Requests() {
+		if q.Code == pan123test.CodeTooManyRequests {
+			r.refused++
+		}
+	}
 	fmt.Printf(" %.2fs, %.2f MiB/s (%.3f × ideal, %.3f × bound)\n", res.Seconds, r.got()/mib, r.ratio(), r.boundTime()/r.seconds)
 	return r, nil
 }
 
-// peakPerSecond is the most requests to op that s saw in any 1 s window.
+// peakPerSecond is the most requests to op that s saw in any 1 s window
+// (sliding, so it can exceed a limit enforced per calendar second).
 func peakPerSecond(s *pan123test.Server, op pan123test.Op) int {
 	var ts []time.Time
 	for _, r := range s.Requests() {
@@ -170,19 +182,20 @@ func (b *bench) md5(path string) (string, error) {
 
 func printLinks(rows []linkRow) {
 	var t bytes.Buffer
-	fmt.Fprintf(&t, "\nLinks: the fake throttles each slice body per connection and delays requests; MD5 given (no hashing\n")
-	fmt.Fprintf(&t, "pass), default rate limiter; time is UploadFile from call to return (token, create, slices, complete).\n")
+	fmt.Fprintf(&t, "\nLinks: the fake throttles each slice body per connection, delays requests and enforces the QPS table\n")
+	fmt.Fprintf(&t, "(429 past it, per calendar second); MD5 given (no hashing pass), default rate limiter; time is\n")
+	fmt.Fprintf(&t, "UploadFile from call to return (token, create, slices, complete). 429s: answered by the fake.\n")
 	fmt.Fprintf(&t, "ideal = min(c × rate, %d get_upload_url/s × slice); ratio = (size / time) / ideal.\n", urlQPS)
 	fmt.Fprintf(&t, "bound = the best schedule of the slices on c connections, each PUT taking the storage latency then\n")
 	fmt.Fprintf(&t, "slice/rate, with URLs paced at %d/s (so it counts the ramp while the first c URLs come in), + the\n", urlQPS)
 	fmt.Fprintf(&t, "API round trips no client can overlap (token, create, first URL, complete); vs bound = bound / time.\n")
 	fmt.Fprintf(&t, "URL/s: most get_upload_url calls the fake saw in any 1 s window.\n")
-	fmt.Fprintf(&t, "%-4s %-7s %-6s %-8s %-9s %-9s %4s | %8s %8s %8s %6s %8s %8s %5s %8s\n",
-		"link", "file", "slice", "rate", "latency", "API +", "conc", "time", "MiB/s", "ideal", "ratio", "bound", "vs bound", "URL/s", "peak RSS")
+	fmt.Fprintf(&t, "%-4s %-7s %-6s %-8s %-9s %-9s %4s | %8s %8s %8s %6s %8s %8s %5s %4s %8s\n",
+		"link", "file", "slice", "rate", "latency", "API +", "conc", "time", "MiB/s", "ideal", "ratio", "bound", "vs bound", "URL/s", "429s", "peak RSS")
 	for _, r := range rows {
-		fmt.Fprintf(&t, "%-4s %-7s %-6s %-8s %-9v %-9v %4d | %7.2fs %8.2f %8.2f %6.3f %7.2fs %8.3f %5d %8s\n",
+		fmt.Fprintf(&t, "%-4s %-7s %-6s %-8s %-9v %-9v %4d | %7.2fs %8.2f %8.2f %6.3f %7.2fs %8.3f %5d %4d %8s\n",
 			r.l.key, sizeLabel(r.l.size), sizeLabel(r.l.slice), sizeLabel(r.l.rate)+"/s", r.l.latency, r.l.apiLatency, r.conc,
-			r.seconds, r.got()/mib, r.l.ideal(r.conc)/mib, r.ratio(), r.boundTime(), r.boundTime()/r.seconds, r.urlPeak, fmtSize(r.rss))
+			r.seconds, r.got()/mib, r.l.ideal(r.conc)/mib, r.ratio(), r.boundTime(), r.boundTime()/r.seconds, r.urlPeak, r.refused, fmtSize(r.rss))
 	}
 	fmt.Print(t.String())
 	fmt.Println()
@@ -194,6 +207,7 @@ func printLinks(rows []linkRow) {
 		benchLine("link_ratio", l, r.ratio(), "ratio")
 		benchLine("link_vs_bound", l, r.boundTime()/r.seconds, "ratio")
 		benchLine("link_url_peak", l, float64(r.urlPeak), "per_s")
+		benchLine("link_429s", l, float64(r.refused), "requests")
 		benchLine("link_peak_rss", l, float64(r.rss)/mib, "MiB")
 	}
 }
