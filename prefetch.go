@@ -27,6 +27,7 @@ type urlAhead struct {
 
 	mu      sync.Mutex
 	next    int // index in order of the next slice to fetch ahead
+	demand  int // fetches on demand under way: a slice waits for them now
 	claimed map[int]bool
 	pending map[int]*aheadURL
 	closed  bool
@@ -73,37 +74,49 @@ func (a *urlAhead) get(ctx context.Context, no int, fetch fetchURL) (string, err
 			return "", ctx.Err()
 		}
 	}
-	var u string
-	var err error
+	u, err := "", error(nil)
 	if f != nil && f.err == nil && a.now().Sub(f.at) < urlMaxAge {
 		u = f.url
-	} else if u, err = fetch(ctx, no); err != nil {
-		return "", err
+	} else {
+		a.mu.Lock()
+		a.demand++
+		a.mu.Unlock()
+		u, err = fetch(ctx, no)
+		a.mu.Lock()
+		a.demand--
+		a.mu.Unlock()
+		if err != nil {
+			return "", err
+		}
 	}
 	a.ahead(fetch)
 	return u, nil
 }
 
-// ahead starts fetching the URL of the next unclaimed slice, if fewer than
-// limit are pending.
+// ahead starts fetching the URLs of the next unclaimed slices, until limit
+// are pending. It waits while fetches on demand are under way, so that the
+// rate limiter serves a slice that needs its URL now before one that will
+// need it later.
 func (a *urlAhead) ahead(fetch fetchURL) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for a.next < len(a.order) && a.claimed[a.order[a.next]] {
+	for !a.closed && a.demand == 0 && len(a.pending) < a.limit {
+		for a.next < len(a.order) && a.claimed[a.order[a.next]] {
+			a.next++
+		}
+		if a.next >= len(a.order) {
+			return
+		}
+		no := a.order[a.next]
 		a.next++
+		f := &aheadURL{done: make(chan struct{})}
+		a.pending[no] = f
+		a.wg.Go(func() {
+			defer close(f.done)
+			f.url, f.err = fetch(a.ctx, no)
+			f.at = a.now()
+		})
 	}
-	if a.closed || len(a.pending) >= a.limit || a.next >= len(a.order) {
-		return
-	}
-	no := a.order[a.next]
-	a.next++
-	f := &aheadURL{done: make(chan struct{})}
-	a.pending[no] = f
-	a.wg.Go(func() {
-		defer close(f.done)
-		f.url, f.err = fetch(a.ctx, no)
-		f.at = a.now()
-	})
 }
 
 // close cancels the fetches under way and waits for them.
