@@ -51,8 +51,11 @@ type config struct {
 	apiLatency             time.Duration
 	clock                  func() time.Time
 	uploadServers          int
+	addr                   string
+	answeredServers        func(urls []string) []string
 	expiredAt              func(expiry time.Time) any
 	rates                  map[Op]rateLimit // WithRateLimit
+	tokenLimit             int              // WithTokenLimit
 }
 
 func defaultConfig() config {
@@ -67,6 +70,7 @@ func defaultConfig() config {
 		store:          StoreBytes,
 		clock:          time.Now,
 		uploadServers:  1,
+		addr:           "127.0.0.1:0",
 	}
 }
 
@@ -86,6 +90,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("bandwidth and latency must be >= 0")
 	case c.clock == nil:
 		return fmt.Errorf("nil clock")
+	case c.tokenLimit < 0:
+		return fmt.Errorf("WithTokenLimit must be >= 0")
 	case c.uploadServers < 1:
 		return fmt.Errorf("WithUploadServers needs at least 1")
 	}
@@ -188,4 +194,20 @@ func WithClock(now func() time.Time) Option {
 // by domain. Default: 1.
 func WithUploadServers(n int) Option {
 	return func(c *config) { c.uploadServers = n }
+}
+
+// WithAddr sets the address the API host listens on, such as
+// "127.0.0.1:8123" or ":8123"; the V2 upload servers listen on the same
+// host, on free ports. URLs name 127.0.0.1 when the host is empty or
+// unspecified. Default: "127.0.0.1:0", a free port on loopback.
+func WithAddr(addr string) Option {
+	return func(c *config) { c.addr = addr }
+}
+
+// WithAnsweredServers makes create.servers (V2) and domain answer
+// f(urls) instead of urls, the base URLs of the fake's upload servers: a
+// platform whose list holds a bad entry (another scheme, a bare host) or a
+// stale host. Default: the URLs as they are.
+func WithAnsweredServers(f func(urls []string) []string) Option {
+	return func(c *config) { c.answeredServers = f }
 }

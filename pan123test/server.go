@@ -51,14 +51,20 @@ type Server struct {
 	urls     map[string]*presigned // by X-Amz-Signature
 	windows  map[Op]window         // WithRateLimit state
 	started  time.Time             // real time at start, for WithRateLimit windows
+
+	// WithTokenLimit: live tokens oldest first, the ones it logged out,
+	// and how many requests carried one of those.
+	liveOrder    []string
+	replaced     map[string]bool
+	replacedUses int
 }
 
 // firstFileID is the first ID handed out to file-family entries.
 const firstFileID = 10000001
 
-// NewServer starts the API host and the V2 upload servers on 127.0.0.1 and
-// returns the running fake. The caller must [Server.Close] it, like an
-// httptest.Server. NewServer panics if an option value is invalid (a
+// NewServer starts the API host and the V2 upload servers on 127.0.0.1
+// (see [WithAddr]) and returns the running fake. The caller must
+// [Server.Close] it, like an httptest.Server. NewServer panics if an option value is invalid (a
 // negative size or TTL, zero upload servers) or if it cannot listen.
 func NewServer(opts ...Option) *Server {
 	cfg := defaultConfig()
@@ -73,6 +79,7 @@ func NewServer(opts ...Option) *Server {
 		ClientSecret: cfg.clientSecret,
 		cfg:          cfg,
 		tokens:       map[string]time.Time{},
+		replaced:     map[string]bool{},
 		files:        newTree(false),
 		images:       newTree(true),
 		nextID:       firstFileID - 1,
@@ -116,13 +123,22 @@ func (s *Server) CloseUploadServer(i int) {
 }
 
 // UploadServers returns the base URLs of the V2 upload servers, in index
-// order (index 1 first), as answered by create.servers and domain.
+// order (index 1 first), as answered by create.servers and domain (unless
+// [WithAnsweredServers] says otherwise).
 func (s *Server) UploadServers() []string {
 	urls := make([]string, len(s.uploads))
 	for i, l := range s.uploads {
 		urls[i] = l.url
 	}
 	return urls
+}
+
+// answeredServers is what create.servers and domain answer.
+func (s *Server) answeredServers() []string {
+	if s.cfg.answeredServers != nil {
+		return s.cfg.answeredServers(s.UploadServers())
+	}
+	return s.UploadServers()
 }
 
 func (s *Server) now() time.Time { return s.cfg.clock() }
@@ -140,11 +156,23 @@ type listener struct {
 }
 
 func (s *Server) listen(index int) *listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := s.cfg.addr
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		panic("pan123test: listen: " + err.Error())
 	}
-	l := &listener{index: index, url: "http://" + ln.Addr().String()}
+	if index > 0 {
+		addr = net.JoinHostPort(host, "0") // upload servers: free ports
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		panic("pan123test: listen: " + err.Error())
+	}
+	tcp := ln.Addr().(*net.TCPAddr)
+	if tcp.IP.IsUnspecified() {
+		tcp = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tcp.Port}
+	}
+	l := &listener{index: index, url: "http://" + tcp.String()}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.srv = &http.Server{
 		Handler:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveHTTP(l, w, r) }),
@@ -239,12 +267,14 @@ func (s *Server) serveHTTP(l *listener, w http.ResponseWriter, r *http.Request) 
 
 // call is one request being handled.
 type call struct {
-	s    *Server
-	w    http.ResponseWriter
-	r    *http.Request
-	body *body
-	rec  Request
-	done bool // logged
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	body  *body
+	rec   Request
+	done  bool          // logged
+	delay time.Duration // Fault.Delay: wait after the body, before answering
+	lose  bool          // Fault.Lose: act, then close without answering
 }
 
 // log records the request once, just before its answer is sent or its
@@ -286,8 +316,8 @@ func (c *call) abandon() { c.drop(0) }
 // Nothing is answered once the client went away or the server is closing.
 func (c *call) write(status int, contentType string, b []byte) {
 	_, _ = io.Copy(io.Discard, c.r.Body)
-	if c.r.Context().Err() != nil {
-		c.abandon() // client gone or server closing
+	if !c.sleep(c.delay) || c.r.Context().Err() != nil || c.lose {
+		c.abandon() // client gone, server closing, or the answer is to be lost
 		return
 	}
 	if contentType != "" {

@@ -20,6 +20,8 @@
 //     get_upload_url/s × slice size), over the whole call and against the
 //     ideal time plus the round trips no client can overlap.
 //
+// With -bwlimit it runs only the bandwidth-cap section (see bwlimit.go).
+//
 // Every upload (and the floor's client side) runs in a child process (this
 // binary re-executed) that reports its own peak RSS, while the fake runs
 // here, so that the fake's memory is not counted.
@@ -103,6 +105,10 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *bwCaps != "" {
+		check(runBandwidth(ctx, f.dir)) // bwlimit.go
+		return
+	}
 	b := &bench{dir: f.dir, reps: f.reps, conc: f.conc}
 	defer b.cleanup()
 

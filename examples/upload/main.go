@@ -73,6 +73,7 @@ type config struct {
 	baseURL     string
 	demoSize    int64
 	fakeBW      int64
+	limit       int64 // -limit: bytes per second for all uploads; 0 = none
 	progress    string
 	verbose     bool
 	protocol    pan123.Protocol
@@ -137,7 +138,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 
 	var copts []pan123.Option
-	copts = append(copts, pan123.WithBaseURL(baseURL))
+	copts = append(copts, pan123.WithBaseURL(baseURL), pan123.WithBandwidthLimit(cfg.limit))
 	if cfg.verbose {
 		copts = append(copts, pan123.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
@@ -185,7 +186,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		files = []string{path}
 	}
 
-	view := newView(cfg.progress, stdout)
+	// Progress goes to stderr and results to stdout, so that
+	// `upload *.tar > uploaded.txt` keeps only the results.
+	view := newView(cfg.progress, stderr)
 	code := exitOK
 	for _, path := range files {
 		if err := uploadOne(ctx, up, cfg, path, view, stdout); err != nil {
@@ -193,7 +196,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 				fmt.Fprintf(stderr, "upload: canceled: %s was not uploaded\n", path)
 				return exitFailed
 			}
-			fmt.Fprintf(stderr, "upload: %s: %s\n", path, describe(err))
+			fmt.Fprintf(stderr, "upload: %s\n", describe(path, err))
 			code = exitFailed
 		}
 	}
@@ -224,6 +227,7 @@ Flags:
 	fset.IntVar(&cfg.concurrency, "concurrency", pan123.DefaultConcurrency, fmt.Sprintf("slices in flight per file (1-%d)", pan123.MaxConcurrency))
 	fset.StringVar(&cfg.baseURL, "base-url", "", "API base URL (default "+pan123.DefaultBaseURL+"; needs credentials)")
 	demo := fset.String("demo-size", formatFlagSize(defaultDemoSize), "size of the generated demo file (no FILE, no credentials), e.g. 64MiB")
+	limit := fset.String("limit", "0", "cap on the upload rate, per second (e.g. 10MiB; KiB, MiB, GiB suffixes or plain bytes); 0 = none")
 	bw := fset.String("fake-bandwidth", formatFlagSize(defaultFakeBandwidth), "per-connection rate of the built-in fake platform, per second; 0 = unlimited")
 	fset.StringVar(&cfg.progress, "progress", "auto", "progress display: auto (a bar on a terminal, plain lines otherwise), bar, plain, or none")
 	fset.BoolVar(&cfg.verbose, "v", false, "log the SDK's requests to stderr")
@@ -282,6 +286,9 @@ Flags:
 	}
 	if cfg.demoSize, err = parseSize(*demo); err != nil || cfg.demoSize <= 0 || cfg.demoSize > pan123.MaxFileSize {
 		return cfg, usageErr("-demo-size %q: want a size from 1 byte to 10GiB, like 200MiB", *demo)
+	}
+	if cfg.limit, err = parseSize(*limit); err != nil {
+		return cfg, usageErr("-limit %q: want a size per second, like 10MiB, or 0", *limit)
 	}
 	if cfg.fakeBW, err = parseSize(*bw); err != nil || cfg.fakeBW < 0 {
 		return cfg, usageErr("-fake-bandwidth %q: want a size per second, like 32MiB, or 0", *bw)
@@ -352,15 +359,33 @@ func uploadOne(ctx context.Context, up *pan123.Uploader, cfg config, path string
 
 func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }
 
-// describe renders an upload error as one line, with the platform's trace ID
-// when there is one (123pan support asks for it).
-func describe(err error) string {
+// describe renders the failed upload of path as one line: the path once
+// (and the remote name if it differs), the cause, an English hint for a
+// platform answer the SDK knows, and the platform's trace ID when there is
+// one (123pan support asks for it).
+func describe(path string, err error) string {
 	msg := oneLine(err)
-	var ae *pan123.APIError
-	if errors.As(err, &ae) && ae.TraceID != "" && !strings.Contains(msg, ae.TraceID) {
-		msg += " (trace ID " + ae.TraceID + ")"
+	var ue *pan123.UploadError
+	if errors.As(err, &ue) {
+		// The SDK's error names the remote file; the line names the path.
+		rest, ok := strings.CutPrefix(msg, "pan123: upload "+ue.FileName)
+		if ok {
+			msg = strings.TrimPrefix(rest, ": ")
+			if ue.FileName != filepath.Base(path) {
+				path += " (as " + ue.FileName + ")"
+			}
+		}
 	}
-	return msg
+	var ae *pan123.APIError
+	if errors.As(err, &ae) {
+		if h := ae.Hint(); h != "" {
+			msg += " [" + h + "]"
+		}
+		if ae.TraceID != "" && !strings.Contains(msg, ae.TraceID) {
+			msg += " (trace ID " + ae.TraceID + ")"
+		}
+	}
+	return path + ": " + msg
 }
 
 // oneLine joins a multi-line error (errors.Join) into one line.
