@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -26,20 +27,24 @@ import (
 func TestV2UploadFromReaderOffset(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
-	_, data := rigFile(t, 3*rigSlice+1000, 41)
-	const skip = 7
-	rd := bytes.NewReader(data)
-	_, err := rd.Seek(skip, io.SeekStart)
-	require.NoError(t, err)
-
 	up := r.uploader(pan123.WithProtocol(pan123.V2), pan123.WithConcurrency(2))
-	res, err := up.Upload(t.Context(), rd, pan123.FileInput{Name: "offset.bin"})
-	require.NoError(t, err)
-	assert.False(t, res.Reused, "fresh content: slices were sent")
-	assert.Equal(t, 4, r.srv.Count(pan123test.OpV2Slice), "one accepted post per slice")
-	f, ok := r.srv.File(res.FileID)
-	require.True(t, ok)
-	assert.True(t, bytes.Equal(data[skip:], f.Data), "the fake stored other bytes")
+	// Twice: the first upload hashes its slices before each post (the
+	// Client has not yet seen the slice size), the second in the
+	// whole-file hashing pass.
+	for i, seed := range []uint64{41, 42} {
+		_, data := rigFile(t, 3*rigSlice+1000, seed)
+		const skip = 7
+		rd := bytes.NewReader(data)
+		_, err := rd.Seek(skip, io.SeekStart)
+		require.NoError(t, err)
+		res, err := up.Upload(t.Context(), rd, pan123.FileInput{Name: fmt.Sprintf("offset%d.bin", i)})
+		require.NoError(t, err)
+		assert.False(t, res.Reused, "fresh content: slices were sent")
+		assert.Equal(t, 4*(i+1), r.srv.Count(pan123test.OpV2Slice), "one accepted post per slice")
+		f, ok := r.srv.File(res.FileID)
+		require.True(t, ok)
+		assert.True(t, bytes.Equal(data[skip:], f.Data), "the fake stored other bytes")
+	}
 }
 
 // gateSource is a seekable source whose reads that reach blockAt wait for
