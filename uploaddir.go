@@ -189,7 +189,15 @@ func (u *Uploader) UploadDir(ctx context.Context, dir string, in DirInput, opts 
 	}
 	defer cache.close()
 
-	w := &treeWalk{follow: in.FollowSymlinks, seen: map[string]bool{}}
+	// The cache and the checkpoints may live inside the tree: never upload them.
+	w := &treeWalk{follow: in.FollowSymlinks, seen: map[string]bool{}, skip: map[string]bool{}}
+	for _, p := range []string{cacheFile, cfg.checkpointDir} {
+		if p != "" {
+			if abs, err := filepath.Abs(p); err == nil {
+				w.skip[abs] = true
+			}
+		}
+	}
 	w.walk(root, "")
 	run := &treeRun{u: u, in: in, opts: opts, cache: cache, root: root, entries: w.entries,
 		dirs: map[string]*remoteDir{}}
@@ -228,6 +236,7 @@ type treeEntry struct {
 type treeWalk struct {
 	follow  bool
 	seen    map[string]bool // real paths of folders walked (FollowSymlinks)
+	skip    map[string]bool // absolute paths left out: the SDK's own files
 	entries []treeEntry
 }
 
@@ -247,6 +256,9 @@ func (w *treeWalk) walk(abs, rel string) {
 	}
 	for _, d := range list {
 		e := treeEntry{rel: path.Join(rel, d.Name()), abs: filepath.Join(abs, d.Name())}
+		if w.skip[e.abs] {
+			continue
+		}
 		info, err := d.Info()
 		if err == nil && info.Mode()&fs.ModeSymlink != 0 {
 			if !w.follow {

@@ -146,7 +146,7 @@ func TestUploadDir(t *testing.T) {
 	lt := makeTree(t, 50, 1000)
 	e := newEnv(t)
 	parent := e.srv.SeedFile(pan123test.File{Name: "backup", Dir: true}).ID
-	cache := filepath.Join(t.TempDir(), "md5.jsonl")
+	cache := filepath.Join(lt.root, ".md5cache") // inside the tree: not uploaded
 	up := e.uploader()
 	var last pan123.DirProgress
 	in := pan123.DirInput{ParentFileID: parent, HashCache: cache, Files: 8, Progress: func(p pan123.DirProgress) {

@@ -83,8 +83,17 @@ func main() {
 		slowConc    = flag.String("slow-conc", "1,4,8", "slow link: concurrencies")
 		slowPerConn = flag.String("slow-per-conn", "64MiB", "slow link: file bytes per worker (file size = concurrency × this)")
 		slowSlice   = flag.String("slow-slice", "16MiB", "slow link: slice size answered by the fake")
+		treeFiles   = flag.Int("tree", 0, "measure UploadDir on a tree of this many files instead (0 = off)")
+		treeFolders = flag.Int("tree-folders", 50, "UploadDir: folders in the tree")
+		treeProto   = flag.String("tree-protocol", "auto", "UploadDir: v1, v2 or auto")
 	)
 	flag.Parse()
+	if *treeFiles > 0 {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		check(treeRun(ctx, *dir, *treeFiles, *treeFolders, *treeProto))
+		return
+	}
 	if *quick {
 		if !flagSet("sizes") {
 			*sizesFlag = "16MiB,64MiB"
