@@ -95,7 +95,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	c := &Client{
 		data:    &dataHC,
 		baseURL: strings.TrimRight(o.baseURL, "/"),
-		limits:  newLimiters(o.limits),
+		limits:  newLimiters(o.limits, o.adaptive),
 		retry:   o.retry,
 		log:     logger,
 		ua:      o.userAgent,
@@ -251,8 +251,11 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 	if err := c.limits.wait(ctx, cl.path); err != nil {
 		return "", err
 	}
+	// Content-Type is one of the platform's common headers of every call,
+	// GETs without a body included.
 	req := c.api.R().SetContext(ctx).
 		SetHeader("Platform", "open_platform").
+		SetHeader("Content-Type", "application/json").
 		SetHeader("User-Agent", c.ua)
 	if !cl.noAuth {
 		if token, err = c.tokens.token(ctx); err != nil {
@@ -261,7 +264,7 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 		req.SetHeader("Authorization", "Bearer "+token)
 	}
 	if cl.body != nil {
-		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
+		req.SetBody(cl.body)
 	}
 	if cl.query != nil {
 		req.SetQueryParamsFromValues(cl.query)
@@ -277,6 +280,7 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 		return token, fmt.Errorf("%s %s: %w", cl.method, cl.path, redact(err))
 	}
 	err = decodeEnvelope(cl.method, cl.path, resp.StatusCode(), resp.Header(), resp.Body(), cl.out, c.now())
+	c.limits.observe(cl.path, start, err) // adaptive pacing: a 429 slows this path down
 	if c.log.Enabled(ctx, slog.LevelDebug) {
 		attrs := []any{"method", cl.method, "path", cl.path, "status", resp.StatusCode(), "duration", time.Since(start)}
 		var ae *APIError

@@ -15,6 +15,9 @@ import (
 // out of logs, errors and limiter keys.
 const pathFileList = "/api/v2/file/list"
 
+// pathOSSFileList is the image bed's folder listing (a JSON POST).
+const pathOSSFileList = "/api/v1/oss/file/list"
+
 // MaxListLimit is the largest page [Client.ListFiles] may ask for.
 const MaxListLimit = 100
 
@@ -43,7 +46,7 @@ type FileList struct {
 // first page) (GET /api/v2/file/list). The platform's answer includes files
 // in the trash; ListFiles leaves them out, so a page may hold fewer than
 // limit entries while more pages follow: page on until LastFileID is -1.
-// The image bed has no documented listing.
+// The image bed's listing is [Client.ListImages].
 func (c *Client) ListFiles(ctx context.Context, parentFileID, lastFileID int64, limit int) (*FileList, error) {
 	switch {
 	case parentFileID < 0:
@@ -88,55 +91,188 @@ func (c *Client) ListFiles(ctx context.Context, parentFileID, lastFileID int64, 
 	return out, nil
 }
 
-// codeBusiness is the platform's catch-all business code (api.md §8): mkdir
-// answers it for an existing name, and also for a missing parent.
+// codeBusiness is the platform's catch-all business code: mkdir answers it
+// for an existing name, and also for a missing parent.
 const codeBusiness = 1
+
+// ImageInfo is one entry of an image-bed folder listing.
+type ImageInfo struct {
+	FileID   string // opaque ID
+	Filename string
+	Dir      bool   // a folder (the platform's type 1)
+	Size     int64  // bytes
+	Etag     string // the image's MD5, lowercase hex
+}
+
+// ImageList is one page of an image-bed folder listing.
+type ImageList struct {
+	Files []ImageInfo
+	// LastFileID is the cursor of the next page: pass it to ListImages as
+	// lastFileID. It is "-1" on the last page.
+	LastFileID string
+}
+
+// ListImages lists one page of the image-bed folder parentID ("" = root),
+// up to limit (1..MaxListLimit) entries, starting after lastFileID ("" for
+// the first page) (POST /api/v1/oss/file/list). The official page of this
+// endpoint is listed in the docs' contents but not published; the SDK
+// sends what three other clients send: parentFileId, limit, type 1 and,
+// after the first page, lastFileId (all keys spelled so, IDs as strings),
+// and reads numbers or strings alike in the answer.
+func (c *Client) ListImages(ctx context.Context, parentID, lastFileID string, limit int) (*ImageList, error) {
+	switch {
+	case lastFileID == "-1":
+		return nil, invalidInput(`lastFileID "-1" marks the last page, there is nothing after it`)
+	case limit < 1 || limit > MaxListLimit:
+		return nil, invalidInput("limit %d is outside 1..%d", limit, MaxListLimit)
+	}
+	body := map[string]any{"parentFileId": parentID, "limit": limit, "type": 1}
+	if lastFileID != "" {
+		body["lastFileId"] = lastFileID
+	}
+	var d struct {
+		LastFileID flexString `json:"lastFileId"`
+		FileList   []struct {
+			FileID   flexString `json:"fileId"`
+			Filename string     `json:"filename"`
+			Type     flexInt    `json:"type"`
+			Size     flexInt    `json:"size"`
+			Etag     string     `json:"etag"`
+		} `json:"fileList"`
+	}
+	if err := c.do(ctx, &call{path: pathOSSFileList, body: body, out: &d, replay: true}); err != nil {
+		return nil, err
+	}
+	out := &ImageList{LastFileID: string(d.LastFileID), Files: make([]ImageInfo, 0, len(d.FileList))}
+	for _, f := range d.FileList {
+		out.Files = append(out.Files, ImageInfo{FileID: string(f.FileID), Filename: f.Filename, Dir: f.Type == 1,
+			Size: int64(f.Size), Etag: strings.ToLower(f.Etag)})
+	}
+	return out, nil
+}
 
 // EnsureDir makes sure the "/"-separated folder path exists under the drive
 // folder parentID (0 = root) and returns the ID of its last folder. Each
 // missing folder is created with [Client.Mkdir]; for one that exists (mkdir
 // answers code 1), its ID is found by listing its parent. Code 1 is the
-// platform's catch-all, so EnsureDir does not read its message: when the
-// listing holds no folder of that name (say, the parent is gone), or only a
-// file, the mkdir error is returned. Leading and trailing slashes are
-// ignored; an empty path or component, "." or "..", and any name the
-// platform refuses are ErrInvalidInput, before any request.
+// platform's catch-all, so EnsureDir does not read its message. The listing
+// can lag behind a mkdir (other clients retry for this), so when it holds
+// no folder of that name, EnsureDir lists again, up to 3 more times with
+// backoff ([WithRetry]); then (say, the parent is gone), or when only a
+// file holds the name, the mkdir error is returned. A listing whose cursor
+// comes back to a value seen before is ErrProtocol. Leading and trailing
+// slashes are ignored; an empty path or component, "." or "..", and any
+// name the platform refuses are ErrInvalidInput, before any request.
 //
 // EnsureDir is safe against concurrent creators of the same folders (the
 // loser of a mkdir race finds the winner's folder), but each component costs
 // a mkdir and, when it exists, a listing of its parent (5 per second each
-// by [DefaultRateLimits]). It works in the drive only: the image bed has no
-// documented listing, so an existing image-bed folder's ID cannot be found.
+// by [DefaultRateLimits]).
 func (c *Client) EnsureDir(ctx context.Context, parentID int64, path string) (int64, error) {
 	if parentID < 0 {
 		return 0, invalidInput("negative parentID %d", parentID)
 	}
+	return ensurePath(ctx, c, path, parentID, folders[int64]{
+		mkdir: c.Mkdir,
+		page: func(ctx context.Context, parent int64, cursor string) ([]folderEntry[int64], string, error) {
+			var last int64
+			if cursor != "" {
+				last, _ = strconv.ParseInt(cursor, 10, 64)
+			}
+			p, err := c.ListFiles(ctx, parent, last, MaxListLimit)
+			if err != nil {
+				return nil, "", err
+			}
+			if p.LastFileID != -1 && p.LastFileID <= 0 {
+				return nil, "", protocolError("file list of folder %d answered lastFileId %d", parent, p.LastFileID)
+			}
+			entries := make([]folderEntry[int64], len(p.Files))
+			for i, f := range p.Files {
+				entries[i] = folderEntry[int64]{f.FileID, f.Filename, f.Dir}
+			}
+			return entries, strconv.FormatInt(p.LastFileID, 10), nil
+		},
+	})
+}
+
+// EnsureImageDir is [Client.EnsureDir] for the image bed: it makes sure the
+// folder path exists under the image-bed folder parentID ("" = root), with
+// [Client.MkdirImage] and [Client.ListImages], and returns the last
+// folder's ID. The same rules, bounds and errors apply.
+func (c *Client) EnsureImageDir(ctx context.Context, parentID, path string) (string, error) {
+	return ensurePath(ctx, c, path, parentID, folders[string]{
+		mkdir: c.MkdirImage,
+		page: func(ctx context.Context, parent, cursor string) ([]folderEntry[string], string, error) {
+			p, err := c.ListImages(ctx, parent, cursor, MaxListLimit)
+			if err != nil {
+				return nil, "", err
+			}
+			if p.LastFileID == "" {
+				return nil, "", protocolError("image list of folder %q answered an empty lastFileId", parent)
+			}
+			entries := make([]folderEntry[string], len(p.Files))
+			for i, f := range p.Files {
+				entries[i] = folderEntry[string]{f.FileID, f.Filename, f.Dir}
+			}
+			return entries, p.LastFileID, nil
+		},
+	})
+}
+
+// folderEntry is one listed entry of either family.
+type folderEntry[ID comparable] struct {
+	id   ID
+	name string
+	dir  bool
+}
+
+// folders is what EnsureDir needs of one family: mkdir, and one page of a
+// folder's listing after cursor ("" = first page; "-1" = no more).
+type folders[ID comparable] struct {
+	mkdir func(ctx context.Context, parent ID, name string) (ID, error)
+	page  func(ctx context.Context, parent ID, cursor string) ([]folderEntry[ID], string, error)
+}
+
+// lagListings is how many more times EnsureDir lists a folder whose mkdir
+// said a name exists that the listing does not show.
+const lagListings = 3
+
+// ensurePath is EnsureDir of either family.
+func ensurePath[ID comparable](ctx context.Context, c *Client, path string, root ID, f folders[ID]) (ID, error) {
+	var zero ID
 	names, err := splitDirPath(path)
 	if err != nil {
-		return 0, err
+		return zero, err
 	}
-	id := parentID
+	id := root
 	for _, name := range names {
-		next, err := c.Mkdir(ctx, id, name)
+		next, err := f.mkdir(ctx, id, name)
 		note := ""
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Code == codeBusiness {
-			found, isFile, dirID, lerr := c.findDir(ctx, id, name)
-			switch {
-			case lerr != nil:
-				err = lerr
-			case found:
-				next, err = dirID, nil
-			case isFile:
-				note = "a file holds the name" // err stays mkdir's
+			for try := 0; ; try++ {
+				found, isFile, dirID, lerr := findDir(ctx, f, id, name)
+				switch {
+				case lerr != nil:
+					err = lerr
+				case found:
+					next, err = dirID, nil
+				case isFile:
+					note = "a file holds the name" // err stays mkdir's
+				case try < lagListings:
+					// Not listed (yet): the listing may lag the mkdir.
+					if serr := sleepCtx(ctx, c.retry.delay(try+1, 0)); serr == nil {
+						continue
+					}
+				}
+				break
 			}
-			// Neither: the parent is gone, say; err stays mkdir's.
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return 0, ctx.Err()
+				return zero, ctx.Err()
 			}
-			return 0, &dirError{path: path, name: name, parent: id, note: note, err: err}
+			return zero, &dirError{path: path, name: name, parent: fmt.Sprintf("%#v", id), note: note, err: err}
 		}
 		id = next
 	}
@@ -146,14 +282,14 @@ func (c *Client) EnsureDir(ctx context.Context, parentID int64, path string) (in
 // dirError is a failed EnsureDir step; Unwrap gives the platform's error.
 type dirError struct {
 	path, name string
-	parent     int64
+	parent     string // the folder's ID, as Go syntax
 	note       string // e.g. that a file holds the name
 	err        error
 }
 
 func (e *dirError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "pan123: ensure dir %q: %q in folder %d: ", e.path, e.name, e.parent)
+	fmt.Fprintf(&b, "pan123: ensure dir %q: %q in folder %s: ", e.path, e.name, e.parent)
 	if e.note != "" {
 		b.WriteString(e.note + ": ")
 	}
@@ -182,29 +318,32 @@ func splitDirPath(path string) ([]string, error) {
 }
 
 // findDir looks for the folder name in parent, page by page, and reports
-// whether a file (not a folder) of that name was seen.
-func (c *Client) findDir(ctx context.Context, parent int64, name string) (found, isFile bool, id int64, err error) {
-	var cursor int64
+// whether a file (not a folder) of that name was seen. A cursor seen
+// before ends the listing with ErrProtocol: the pages would cycle.
+func findDir[ID comparable](ctx context.Context, f folders[ID], parent ID, name string) (found, isFile bool, id ID, err error) {
+	seen := map[string]bool{"": true}
+	cursor := ""
 	for {
-		page, err := c.ListFiles(ctx, parent, cursor, MaxListLimit)
+		entries, next, err := f.page(ctx, parent, cursor)
 		if err != nil {
-			return false, false, 0, err
+			return false, false, id, err
 		}
-		for _, f := range page.Files {
-			if f.Filename != name {
+		for _, e := range entries {
+			if e.name != name {
 				continue
 			}
-			if f.Dir {
-				return true, false, f.FileID, nil
+			if e.dir {
+				return true, false, e.id, nil
 			}
 			isFile = true
 		}
-		if page.LastFileID == -1 {
-			return false, isFile, 0, nil
+		if next == "-1" {
+			return false, isFile, id, nil
 		}
-		if page.LastFileID <= 0 || page.LastFileID == cursor {
-			return false, false, 0, protocolError("file list of folder %d answered lastFileId %d after %d", parent, page.LastFileID, cursor)
+		if seen[next] {
+			return false, false, id, protocolError("listing of folder %#v answered lastFileId %s after %s, a cursor it gave before", parent, next, cursor)
 		}
-		cursor = page.LastFileID
+		seen[next] = true
+		cursor = next
 	}
 }

@@ -304,3 +304,165 @@ func TestEnsureDirBadInputSendsNothing(t *testing.T) {
 	require.ErrorIs(t, err, pan123.ErrInvalidInput)
 	assert.Empty(t, e.srv.Requests())
 }
+
+// TestEveryAPICallSendsJSONContentType: the platform's common headers list
+// Content-Type: application/json for every call, GETs (domain, file list)
+// included; uploads to storage and V2 upload servers are not API calls.
+func TestEveryAPICallSendsJSONContentType(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.uploader(pan123.WithProtocol(pan123.Auto)).Upload(t.Context(), strings.NewReader("hello"), pan123.FileInput{Name: "a.txt"})
+	require.NoError(t, err)
+	_, err = e.c.ListFiles(t.Context(), 0, 0, 10)
+	require.NoError(t, err)
+	_, err = e.c.EnsureDir(t.Context(), 0, "d")
+	require.NoError(t, err)
+	seen := map[pan123test.Op]bool{}
+	for _, r := range e.srv.Requests() {
+		switch r.Op {
+		case pan123test.OpPut, pan123test.OpV2Slice, pan123test.OpV2Single:
+			continue
+		}
+		seen[r.Op] = true
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"), "%s %s", r.Method, r.Op)
+	}
+	assert.True(t, seen[pan123test.OpV2Domain] && seen[pan123test.OpFileList], "GETs were checked: %v", seen)
+}
+
+// TestEnsureDirCursorCycle: a listing whose cursor comes back to a value
+// seen before (5 -> 6 -> 5) ends with ErrProtocol after three pages, not
+// after thousands.
+func TestEnsureDirCursorCycle(t *testing.T) {
+	p := newListPlatform(t, map[string]string{
+		"":  `{"lastFileId":5,"fileList":[` + entry(5, "y", 1, 0) + `]}`,
+		"5": `{"lastFileId":6,"fileList":[` + entry(6, "z", 1, 0) + `]}`,
+		"6": `{"lastFileId":5,"fileList":[` + entry(5, "y", 1, 0) + `]}`,
+	})
+	_, err := p.client(t).EnsureDir(t.Context(), 7, "x")
+	require.ErrorIs(t, err, pan123.ErrProtocol)
+	assert.Len(t, p.queries, 3)
+}
+
+// emptyPage is a listing answer without entries, as a lagging listing
+// gives right after a mkdir.
+const emptyPage = `{"code":0,"message":"ok","data":{"lastFileId":-1,"fileList":[]},"x-traceID":"t"}`
+
+// TestEnsureDirListingLag: mkdir says the folder exists but the listing
+// does not show it yet: EnsureDir lists again (with backoff, a bounded
+// number of times) instead of failing.
+func TestEnsureDirListingLag(t *testing.T) {
+	e := newEnv(t)
+	id, err := e.c.EnsureDir(t.Context(), 0, "a")
+	require.NoError(t, err)
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpFileList, Body: emptyPage, Times: 2})
+	again, err := e.c.EnsureDir(t.Context(), 0, "a")
+	require.NoError(t, err)
+	assert.Equal(t, id, again)
+	assert.Equal(t, 3, e.srv.Count(pan123test.OpFileList))
+
+	// A listing that never shows it: mkdir's error, after a bounded number of listings.
+	e.srv.ResetRequests()
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpFileList, Body: emptyPage, Times: -1})
+	_, err = e.c.EnsureDir(t.Context(), 0, "a")
+	var ae *pan123.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "/upload/v1/file/mkdir", ae.Path)
+	assert.Equal(t, 4, e.srv.Count(pan123test.OpFileList))
+}
+
+func TestListImages(t *testing.T) {
+	e := newEnv(t)
+	dir := e.srv.SeedImage(pan123test.File{Name: "album", Dir: true})
+	var want []string
+	for i := range 130 {
+		f := e.srv.SeedImage(pan123test.File{ParentImageID: dir.ImageID, Name: fmt.Sprintf("p%03d.png", i), Data: []byte{byte(i)}})
+		want = append(want, f.ImageID)
+	}
+	e.srv.SeedImage(pan123test.File{Name: "elsewhere.png", Data: []byte("x")})
+
+	var got []pan123.ImageInfo
+	cursor := ""
+	for {
+		page, err := e.c.ListImages(t.Context(), dir.ImageID, cursor, pan123.MaxListLimit)
+		require.NoError(t, err)
+		got = append(got, page.Files...)
+		if page.LastFileID == "-1" {
+			break
+		}
+		cursor = page.LastFileID
+	}
+	require.Len(t, got, len(want))
+	for i, f := range got {
+		assert.Equal(t, want[i], f.FileID)
+	}
+	assert.Equal(t, pan123.ImageInfo{FileID: want[0], Filename: "p000.png", Size: 1, Etag: md5hex([]byte{0})}, got[0])
+
+	root, err := e.c.ListImages(t.Context(), "", "", 10)
+	require.NoError(t, err)
+	require.Len(t, root.Files, 2)
+	assert.True(t, root.Files[0].Dir)
+	assert.Equal(t, "-1", root.LastFileID)
+
+	n := len(e.srv.Requests())
+	_, err = e.c.ListImages(t.Context(), "", "-1", 10)
+	require.ErrorIs(t, err, pan123.ErrInvalidInput)
+	_, err = e.c.ListImages(t.Context(), "", "", 101)
+	require.ErrorIs(t, err, pan123.ErrInvalidInput)
+	assert.Len(t, e.srv.Requests(), n, "bad input sends nothing")
+}
+
+func TestEnsureImageDir(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	id, err := e.c.EnsureImageDir(ctx, "", "/a/b/")
+	require.NoError(t, err)
+	b, ok := e.srv.Image(id)
+	require.True(t, ok)
+	assert.Equal(t, "b", b.Name)
+	a, ok := e.srv.Image(b.ParentImageID)
+	require.True(t, ok)
+	assert.Equal(t, "a", a.Name)
+	assert.Empty(t, a.ParentImageID)
+	assert.Zero(t, e.srv.Count(pan123test.OpOSSFileList), "nothing existed: no listing")
+
+	// Again: each mkdir answers code 1 and each folder is found by listing.
+	e.srv.ResetRequests()
+	again, err := e.c.EnsureImageDir(ctx, "", "a/b")
+	require.NoError(t, err)
+	assert.Equal(t, id, again)
+	assert.Equal(t, 2, e.srv.Count(pan123test.OpOSSMkdir))
+	assert.Equal(t, 2, e.srv.Count(pan123test.OpOSSFileList))
+
+	// Found past the first page; a file holding the name is not a folder.
+	for i := range 120 {
+		e.srv.SeedImage(pan123test.File{ParentImageID: id, Name: fmt.Sprintf("%03d.png", i), Data: []byte{byte(i), 1}})
+	}
+	late := e.srv.SeedImage(pan123test.File{ParentImageID: id, Name: "late", Dir: true})
+	got, err := e.c.EnsureImageDir(ctx, id, "late")
+	require.NoError(t, err)
+	assert.Equal(t, late.ImageID, got)
+	_, err = e.c.EnsureImageDir(ctx, id, "007.png/x")
+	assert.Contains(t, err.Error(), "a file holds the name")
+
+	// The listing lags the mkdir.
+	e.srv.ResetRequests()
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpOSSFileList, Body: `{"code":0,"message":"ok","data":{"lastFileId":"-1","fileList":[]},"x-traceID":""}`, Times: 2})
+	again, err = e.c.EnsureImageDir(ctx, "", "a")
+	require.NoError(t, err)
+	assert.Equal(t, b.ParentImageID, again)
+	assert.Equal(t, 3, e.srv.Count(pan123test.OpOSSFileList))
+
+	// A cursor that cycles (p1 -> p2 -> p1) ends the listing.
+	e.srv.ResetRequests()
+	for range 5 {
+		for _, next := range []string{"p1", "p2"} {
+			e.srv.Inject(pan123test.Fault{Op: pan123test.OpOSSFileList, Body: `{"code":0,"message":"ok","data":{"lastFileId":"` + next + `","fileList":[]},"x-traceID":""}`})
+		}
+	}
+	_, err = e.c.EnsureImageDir(ctx, "", "a")
+	require.ErrorIs(t, err, pan123.ErrProtocol)
+	assert.Equal(t, 3, e.srv.Count(pan123test.OpOSSFileList))
+	e.srv.ClearFaults()
+
+	_, err = e.c.EnsureImageDir(ctx, "", "a/../b")
+	require.ErrorIs(t, err, pan123.ErrInvalidInput)
+}

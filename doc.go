@@ -31,7 +31,7 @@
 // posted to upload servers, with failover) or Auto (one single-step request
 // for files up to [AutoSingleThreshold], V2 above): see [WithProtocol]. With
 // FileInput.SHA1 an instant upload by SHA-1 is tried before the source is
-// read. [Client.EnsureDir] creates folder paths.
+// read. [Client.EnsureDir] and [Client.EnsureImageDir] create folder paths.
 //
 // # Resume
 //
@@ -66,7 +66,9 @@
 // create is not replayed after an ambiguous failure when it could duplicate a
 // file (an instant upload with KeepBoth); upload_complete is keyed by the
 // session and is replayed. Requests are paced per endpoint on the client side
-// with the platform's published rates ([DefaultRateLimits]). A failed slice is
+// with the platform's published rates ([DefaultRateLimits], or a tier's with
+// [WithTier]) as ceilings; each endpoint's rate halves on a 429 and climbs
+// back slowly while none comes ([WithAdaptiveRateLimits]). A failed slice is
 // sent again with a fresh URL and a fresh reader ([WithSliceRetry]); a slice
 // that moves no byte for [WithStallTimeout] is cut and retried.
 //

@@ -129,6 +129,8 @@ func (c *Client) listUploadParts(ctx context.Context, path, preuploadID string) 
 
 // CompleteResult is the answer of upload_complete. When Async is true and
 // Completed false, poll [Client.UploadAsyncResult] (at most once a second).
+// The V1 flow page calls the upload finished when Async is false and FileID
+// is non-zero, without mentioning Completed; the Uploader reads it so.
 type CompleteResult struct {
 	Async     bool
 	Completed bool

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -37,6 +40,7 @@ type clientOptions struct {
 	logger        *slog.Logger
 	retry         retryPolicy
 	limits        map[string]float64
+	adaptive      bool // pacing adapts to 429s
 	userAgent     string
 	tokenStore    TokenStore
 	refreshMargin time.Duration
@@ -48,6 +52,7 @@ func defaultClientOptions() clientOptions {
 		baseURL:       DefaultBaseURL,
 		retry:         retryPolicy{maxAttempts: DefaultMaxAttempts, base: DefaultRetryBase, cap: DefaultRetryCap},
 		limits:        DefaultRateLimits(),
+		adaptive:      true,
 		userAgent:     DefaultUserAgent,
 		refreshMargin: DefaultTokenRefreshMargin,
 	}
@@ -127,23 +132,55 @@ func WithRetry(maxAttempts int, base, cap time.Duration) Option {
 
 // WithRateLimits overrides client-side request rates, in requests per second,
 // keyed by endpoint path (for example "/upload/v1/file/get_upload_url").
-// Paths not named keep their default; a rate of 0 removes that path's limit.
-// Defaults: [DefaultRateLimits].
+// Paths not named keep their rate (from [DefaultRateLimits], or the tier set
+// by an earlier [WithTier]); a rate of 0 removes that path's limit. A path
+// the SDK never calls (a typo) or a negative rate makes [New] fail with
+// ErrInvalidInput. The rates are ceilings: see [WithAdaptiveRateLimits].
 func WithRateLimits(perSecond map[string]float64) Option {
 	return func(o *clientOptions) {
-		merged := make(map[string]float64, len(o.limits)+len(perSecond))
-		for p, r := range o.limits {
-			merged[p] = r
+		merged := maps.Clone(o.limits)
+		if merged == nil {
+			merged = make(map[string]float64, len(perSecond))
 		}
-		for p, r := range perSecond {
-			if r < 0 {
+		for _, p := range slices.Sorted(maps.Keys(perSecond)) {
+			switch r := perSecond[p]; {
+			case !knownPath(p):
+				o.fail("WithRateLimits: unknown endpoint path %q (known: %s)", p, strings.Join(knownPaths(), ", "))
+			case r < 0:
 				o.fail("WithRateLimits: negative rate %v for %s", r, p)
-				continue
+			default:
+				merged[p] = r
 			}
-			merged[p] = r
 		}
 		o.limits = merged
 	}
+}
+
+// WithTier paces requests by the published rates of the account's tier
+// ([TierRateLimits]), replacing the rates set so far. Default: [DefaultTier]
+// ([DefaultRateLimits]). With the default, a free account's creates meet
+// 429s until pacing has adapted (a few calls); stating [FreeTier] avoids
+// them, and [VIPTier] lets a VIP account go faster than the default allows.
+func WithTier(t Tier) Option {
+	return func(o *clientOptions) {
+		if t < DefaultTier || t > VIPTier {
+			o.fail("WithTier: unknown tier %d", int(t))
+			return
+		}
+		o.limits = TierRateLimits(t)
+	}
+}
+
+// WithAdaptiveRateLimits says whether the client-side rates adapt to the
+// platform's 429 answers. When on (the default), each endpoint's rate is
+// shared by everything the Client sends; a 429 halves it (once per burst of
+// 429s, and never below 1/64 of its table rate) and the next call goes
+// alone (the others wait for its answer, up to 2 s), and each answered call
+// without 429 raises it by 1/128 of its table rate, never above the table.
+// Off, requests are paced at the table's rates whatever the platform answers
+// (429s are still retried with backoff).
+func WithAdaptiveRateLimits(on bool) Option {
+	return func(o *clientOptions) { o.adaptive = on }
 }
 
 // WithoutRateLimits turns client-side rate limiting off. The platform's
@@ -328,16 +365,40 @@ func WithTempDir(dir string) UploadOption {
 	return func(o *uploadConfig) { o.tempDir = dir }
 }
 
-// Protocol selects how slices travel to the platform.
+// Protocol selects how the drive's slices travel to the platform. The
+// platform's docs label V1 "旧" (old) and V2 "推荐" (recommended); both are
+// documented and served. The SDK keeps V1 as the default because it is the
+// only protocol that resumes after a crash and the only one the image bed
+// has. Pick by what the upload needs:
+//
+//   - V1: big files that must survive a crash ([WithCheckpointDir]), and
+//     anything where one protocol for drive and image bed is simpler.
+//   - V2: big files on a fast link where no resume is needed, or when
+//     storage hosts fail often (failover).
+//   - Auto: many small files: one request each up to [AutoSingleThreshold].
 type Protocol int
 
 const (
-	// V1 gets a presigned URL per slice and PUTs the raw bytes to it (default).
+	// V1 (the default) gets a presigned URL per slice from the API host and
+	// PUTs the raw bytes to storage. Costs: one get_upload_url call per
+	// slice, paced at 20 per second (with 16 MiB slices that caps one
+	// Client at 320 MiB/s); completion may be asynchronous (polled at most
+	// once a second). Gains: the platform lists the slices it holds
+	// (list_upload_parts), so an interrupted upload continues where it
+	// stopped, even in another process; instant upload by MD5.
 	V1 Protocol = iota
-	// V2 posts each slice as multipart/form-data to an upload server.
+	// V2 posts each slice, with its MD5, as multipart/form-data to upload
+	// servers the platform names. Costs: one more MD5 pass over each slice
+	// (about 175 ms per 256 MiB); no resume after a crash, as the platform
+	// lists no V2 slices (an interrupted upload starts over). Gains: no API
+	// call per slice (slices are bounded by concurrency, not by the API's
+	// rate); a failed slice moves to the next server; instant upload by MD5.
 	V2
-	// Auto uses single-step upload for files up to AutoSingleThreshold and
-	// V2 for larger ones.
+	// Auto sends files up to [AutoSingleThreshold] in one single-step
+	// request (no create or complete call) and larger ones with V2. Costs
+	// of single-step: the bytes are always sent (no instant upload by MD5),
+	// a failure resends the whole file, and nothing resumes. Gains: the
+	// fewest API calls per small file.
 	Auto
 )
 

@@ -2,12 +2,12 @@ package pan123
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 )
 
 // TestDefaultRateLimits pins the table-D rates (api.md §6) and the twins.
@@ -48,20 +48,21 @@ func TestNewUsesDefaultRateLimits(t *testing.T) {
 	for path, r := range DefaultRateLimits() {
 		lim := c.limits[path]
 		require.NotNil(t, lim, path)
-		assert.Equal(t, rate.Limit(r), lim.Limit(), path)
-		assert.Equal(t, 1, lim.Burst(), path)
+		assert.Equal(t, r, lim.rate, path)
+		assert.Equal(t, r, lim.ceil, path)
+		assert.True(t, lim.adaptive, path)
 	}
 }
 
 func TestWithRateLimits(t *testing.T) {
 	t.Parallel()
-	c, err := New(testClientID, testClientSecret, WithRateLimits(map[string]float64{pathGetUploadURL: 50, pathCreate: 0, "/custom": 2}))
+	c, err := New(testClientID, testClientSecret, WithRateLimits(map[string]float64{pathGetUploadURL: 50, pathCreate: 0, pathV2Slice: 2}))
 	require.NoError(t, err)
-	assert.Equal(t, rate.Limit(50), c.limits[pathGetUploadURL].Limit(), "overridden")
+	assert.Equal(t, 50.0, c.limits.rate(pathGetUploadURL), "overridden")
 	assert.Nil(t, c.limits[pathCreate], "rate 0 removes the limit")
-	assert.Equal(t, rate.Limit(2), c.limits["/custom"].Limit())
-	assert.Equal(t, rate.Limit(20), c.limits[pathComplete].Limit(), "other paths keep their default")
-	assert.Equal(t, rate.Limit(8), c.limits[pathAccessToken].Limit())
+	assert.Equal(t, 2.0, c.limits.rate(pathV2Slice))
+	assert.Equal(t, 20.0, c.limits.rate(pathComplete), "other paths keep their default")
+	assert.Equal(t, 8.0, c.limits.rate(pathAccessToken))
 
 	c, err = New(testClientID, testClientSecret, WithoutRateLimits())
 	require.NoError(t, err)
@@ -156,11 +157,118 @@ func TestLimitersWait(t *testing.T) {
 	t.Parallel()
 	var none limiters
 	require.NoError(t, none.wait(t.Context(), pathCreate))
-	assert.Nil(t, newLimiters(nil))
-	assert.Nil(t, newLimiters(map[string]float64{}))
+	assert.Nil(t, newLimiters(nil, true))
+	assert.Nil(t, newLimiters(map[string]float64{}, true))
 
-	l := newLimiters(map[string]float64{pathCreate: 1000, pathMkdir: 0})
+	l := newLimiters(map[string]float64{pathCreate: 1000, pathMkdir: 0}, true)
 	assert.NotContains(t, l, pathMkdir)
 	require.NoError(t, l.wait(t.Context(), pathCreate))
 	require.NoError(t, l.wait(t.Context(), "/not/limited"))
+}
+
+// TestWithRateLimitsRefusesUnknownPaths: a typo in a path key would
+// silently leave the real endpoint at its default rate.
+func TestWithRateLimitsRefusesUnknownPaths(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"/custom", "/upload/v1/file/create/", "upload/v1/file/create", "/upload/v1/file/Create", ""} {
+		_, err := New(testClientID, testClientSecret, WithRateLimits(map[string]float64{p: 1}))
+		require.ErrorIs(t, err, ErrInvalidInput, "%q", p)
+		assert.Contains(t, err.Error(), "unknown endpoint path")
+	}
+	for _, p := range []string{pathCreate, pathOSSFileList, pathV2Single, pathV2Slice, pathFileList, pathAccessToken} {
+		_, err := New(testClientID, testClientSecret, WithRateLimits(map[string]float64{p: 1}))
+		require.NoError(t, err, p)
+	}
+}
+
+func TestWithTier(t *testing.T) {
+	t.Parallel()
+	for tier, want := range map[Tier][2]float64{DefaultTier: {5, 20}, FreeTier: {1, 5}, VIPTier: {20, 20}} {
+		c, err := New(testClientID, testClientSecret, WithTier(tier))
+		require.NoError(t, err)
+		assert.Equal(t, want[0], c.limits.rate(pathCreate), tier)
+		assert.Equal(t, want[0], c.limits.rate(pathOSSCreate), tier)
+		assert.Equal(t, want[1], c.limits.rate(pathComplete), tier)
+		assert.Equal(t, want[1], c.limits.rate(pathV2Complete), tier)
+		assert.Equal(t, 20.0, c.limits.rate(pathGetUploadURL), tier)
+	}
+	assert.Equal(t, DefaultRateLimits(), TierRateLimits(DefaultTier))
+	for path, r := range TierRateLimits(FreeTier) {
+		assert.LessOrEqual(t, r, DefaultRateLimits()[path], "free never exceeds the default: %s", path)
+	}
+
+	c, err := New(testClientID, testClientSecret, WithTier(FreeTier), WithRateLimits(map[string]float64{pathCreate: 3}))
+	require.NoError(t, err)
+	assert.Equal(t, 3.0, c.limits.rate(pathCreate), "WithRateLimits after WithTier overrides a row")
+	assert.Equal(t, 5.0, c.limits.rate(pathComplete), "and keeps the tier's others")
+	c, err = New(testClientID, testClientSecret, WithRateLimits(map[string]float64{pathCreate: 3}), WithTier(VIPTier))
+	require.NoError(t, err)
+	assert.Equal(t, 20.0, c.limits.rate(pathCreate), "WithTier replaces the rates set before it")
+
+	_, err = New(testClientID, testClientSecret, WithTier(Tier(7)))
+	require.ErrorIs(t, err, ErrInvalidInput)
+	assert.Equal(t, "free", FreeTier.String())
+}
+
+// TestPacerAIMD: a 429 halves the rate once per burst, answered calls
+// raise it by 1/128 of the table rate, never above the table nor below
+// 1/64 of it; other failures and fixed pacing leave it alone.
+func TestPacerAIMD(t *testing.T) {
+	t.Parallel()
+	l := newLimiters(map[string]float64{pathCreate: 64}, true)
+	p := l[pathCreate]
+	limited := &APIError{Code: codeRateLimited}
+	before := time.Now()
+	l.observe(pathCreate, time.Now(), nil)
+	assert.Equal(t, 64.0, l.rate(pathCreate), "never above the table")
+
+	l.observe(pathCreate, time.Now(), limited)
+	assert.Equal(t, 32.0, l.rate(pathCreate))
+	assert.True(t, p.next.After(before), "the cut also delays the next call")
+	l.observe(pathCreate, before, limited)
+	assert.Equal(t, 32.0, l.rate(pathCreate), "a call sent before the cut is the same burst")
+	for range 10 {
+		l.observe(pathCreate, time.Now().Add(time.Hour), limited)
+	}
+	assert.Equal(t, 1.0, l.rate(pathCreate), "floor: 1/64 of the table")
+
+	l.observe(pathCreate, time.Now(), &APIError{Code: 1})
+	assert.Equal(t, 1.5, l.rate(pathCreate), "a business error is an answer: +64/128")
+	l.observe(pathCreate, time.Now(), errors.New("connection reset"))
+	assert.Equal(t, 1.5, l.rate(pathCreate), "a transport error says nothing")
+	for range 200 {
+		l.observe(pathCreate, time.Now(), nil)
+	}
+	assert.Equal(t, 64.0, l.rate(pathCreate), "back to the table, not above")
+
+	fixed := newLimiters(map[string]float64{pathCreate: 64}, false)
+	fixed.observe(pathCreate, time.Now(), limited)
+	assert.Equal(t, 64.0, fixed.rate(pathCreate))
+	var none limiters
+	none.observe(pathCreate, time.Now(), limited)
+	assert.Zero(t, none.rate(pathCreate))
+}
+
+// TestPacerProbe: after a cut, one call goes alone and the others wait
+// for its answer, or for probeWait when the answer is lost.
+func TestPacerProbe(t *testing.T) {
+	t.Parallel()
+	l := newLimiters(map[string]float64{pathCreate: 1000}, true)
+	p := l[pathCreate]
+	limited := &APIError{Code: codeRateLimited}
+	assert.Zero(t, p.take(time.Now()), "no cut yet: no probe")
+	assert.Zero(t, p.take(time.Now().Add(time.Second)))
+
+	l.observe(pathCreate, time.Now(), limited)
+	t0 := time.Now().Add(2 * time.Second)
+	require.Zero(t, p.take(t0), "the probe goes")
+	assert.Positive(t, p.take(t0.Add(time.Second)), "the others wait for its answer")
+	l.observe(pathCreate, t0, nil)
+	assert.Zero(t, p.take(t0.Add(time.Second)), "answered: pacing goes on")
+
+	l.observe(pathCreate, time.Now().Add(time.Hour), limited)
+	t1 := time.Now().Add(time.Hour)
+	require.Zero(t, p.take(t1))
+	assert.Positive(t, p.take(t1.Add(probeWait/2)))
+	assert.Zero(t, p.take(t1.Add(probeWait)), "a lost answer blocks no longer than probeWait")
 }

@@ -747,6 +747,16 @@ type completion struct {
 	fileID           string
 }
 
+// v1Done reads a V1-style upload_complete answer (drive and image bed) as
+// the V1 flow page does: finished when async is false and fileID is
+// non-zero. The page does not mention completed, while the field table
+// lists it; the SDK follows the flow page and does not require it. V2 is
+// not read this way: its page asks for completed=true.
+func (r completion) v1Done() completion {
+	r.completed = r.completed || (!r.async && r.fileID != "" && r.fileID != "0")
+	return r
+}
+
 // created is a family-neutral answer of create.
 type created struct {
 	reuse       bool
@@ -809,7 +819,8 @@ func (t *driveTarget) listParts(ctx context.Context, s session) ([]UploadPart, e
 }
 
 func (t *driveTarget) complete(ctx context.Context, s session) (completion, error) {
-	return t.c.driveComplete(ctx, pathComplete, s.preuploadID, true)
+	r, err := t.c.driveComplete(ctx, pathComplete, s.preuploadID, true)
+	return r.v1Done(), err
 }
 
 func (t *driveTarget) asyncResult(ctx context.Context, s session) (completion, error) {
@@ -850,7 +861,8 @@ func (t *imageTarget) listParts(ctx context.Context, s session) ([]UploadPart, e
 }
 
 func (t *imageTarget) complete(ctx context.Context, s session) (completion, error) {
-	return t.poll(ctx, pathOSSComplete, s)
+	r, err := t.poll(ctx, pathOSSComplete, s)
+	return r.v1Done(), err
 }
 
 func (t *imageTarget) asyncResult(ctx context.Context, s session) (completion, error) {

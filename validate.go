@@ -9,8 +9,13 @@ import (
 const (
 	// MaxFileSize is the platform's cap for one uploaded file: 10 GB.
 	MaxFileSize int64 = 10 << 30
-	// MaxNameLength is the longest file name the platform accepts, in characters.
-	MaxNameLength = 255
+	// MaxNameLength is the longest file or folder name the SDK sends, in
+	// characters (Unicode code points, as counted by
+	// utf8.RuneCountInString: "中" and "😀" are one each). The platform's
+	// pages disagree: the create field tables say fewer than 255 characters,
+	// a page note says fewer than 256. The SDK takes the stricter reading,
+	// so a longer name is refused with ErrInvalidInput before any request.
+	MaxNameLength = 254
 	// maxSlices bounds the slice count the SDK accepts from a platform answer;
 	// 10 GB in the smallest slice size seen (16 MiB) is 640.
 	maxSlices = 10000

@@ -19,9 +19,9 @@ func TestValidateName(t *testing.T) {
 		" leading and trailing spaces ",
 		"full-width ：？＜＞｜＊＂＼／ are fine",
 		"dots...",
-		strings.Repeat("a", MaxNameLength),
-		strings.Repeat("中", MaxNameLength), // 255 runes, 765 bytes
-		strings.Repeat("😀", MaxNameLength),
+		strings.Repeat("a", 254),
+		strings.Repeat("中", 254), // 254 runes, 762 bytes
+		strings.Repeat("😀", 254), // 254 runes (508 UTF-16 units)
 	}
 	for _, name := range valid {
 		assert.NoError(t, validateName(name), "%q", name)
@@ -29,8 +29,8 @@ func TestValidateName(t *testing.T) {
 
 	invalid := map[string]string{
 		"empty":              "",
-		"256 ASCII":          strings.Repeat("a", MaxNameLength+1),
-		"256 runes":          strings.Repeat("中", MaxNameLength+1),
+		"255 ASCII":          strings.Repeat("a", 255),
+		"255 runes":          strings.Repeat("中", 255),
 		"spaces only":        "   ",
 		"one space":          " ",
 		"whitespace only":    " \t ",
@@ -62,7 +62,7 @@ func TestValidateNameMessages(t *testing.T) {
 	err := validateName(strings.Repeat("中", 300))
 	require.ErrorIs(t, err, ErrInvalidInput)
 	assert.Contains(t, err.Error(), "300")
-	assert.Contains(t, err.Error(), "255")
+	assert.Contains(t, err.Error(), "254")
 	assert.Less(t, utf8.RuneCountInString(err.Error()), 200, "a long name is not echoed")
 }
 
@@ -71,7 +71,7 @@ func TestValidatePath(t *testing.T) {
 	for _, p := range []string{"a.txt", "/a/b/c.txt", "a/b/", "/你好/123/测试文件.mp4"} {
 		assert.NoError(t, validatePath(p), p)
 	}
-	for _, p := range []string{"", "/", "a//b", "/a/ /b", "/a/b:c", "/a/" + strings.Repeat("x", 256)} {
+	for _, p := range []string{"", "/", "a//b", "/a/ /b", "/a/b:c", "/a/" + strings.Repeat("x", 255)} {
 		assert.ErrorIs(t, validatePath(p), ErrInvalidInput, p)
 	}
 }
@@ -116,4 +116,29 @@ func TestValidMD5(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		}
 	}
+}
+
+// TestNameOver254RefusedBeforeAnyRequest: the create field tables say
+// "小于255个字符", so a 255-character name never reaches the platform, on
+// any entry point that takes a name.
+func TestNameOver254RefusedBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	c := newTestClient(t, p)
+	long := strings.Repeat("名", 255)
+	ctx := t.Context()
+	_, err := c.Mkdir(ctx, 0, long)
+	require.ErrorIs(t, err, ErrInvalidInput)
+	_, err = c.MkdirImage(ctx, "", long)
+	require.ErrorIs(t, err, ErrInvalidInput)
+	_, err = c.EnsureDir(ctx, 0, "a/"+long)
+	require.ErrorIs(t, err, ErrInvalidInput)
+	up := NewUploader(c)
+	_, err = up.Upload(ctx, strings.NewReader("x"), FileInput{Name: long})
+	require.ErrorIs(t, err, ErrInvalidInput)
+	_, err = up.Upload(ctx, strings.NewReader("x"), FileInput{Name: "/d/" + long, ContainDir: true})
+	require.ErrorIs(t, err, ErrInvalidInput)
+	_, err = up.UploadImage(ctx, strings.NewReader("x"), ImageInput{Name: long})
+	require.ErrorIs(t, err, ErrInvalidInput)
+	assert.Zero(t, p.total(), "nothing was sent")
 }

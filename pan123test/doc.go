@@ -29,7 +29,8 @@
 // mkdir}; the same under /upload/v1/oss/file/ (image bed); POST
 // /upload/v2/file/{create, upload_complete, sha1_reuse}; GET
 // /upload/v2/file/domain; GET /api/v2/file/list (strict query, paged with
-// lastFileId; see list.go); PUT /storage/<key>/<sliceNo>?X-Amz-...
+// lastFileId; see list.go); POST /api/v1/oss/file/list (the image bed's
+// listing, string cursor); PUT /storage/<key>/<sliceNo>?X-Amz-...
 // (presigned).
 // Upload servers: POST /upload/v2/file/slice and
 // /upload/v2/file/single/create (multipart/form-data). Any other path
@@ -44,8 +45,8 @@
 // (encoding/json would accept any case; the fake does not), no unknown or
 // duplicate keys, documented types only (parentFileID is an integer in the
 // file family and a string in the image bed, sliceNo an integer, type must
-// be 1, null is never accepted). Filenames follow the platform rules: 1..255
-// characters, none of "\/:*?|><, not all spaces. etag is 32 lowercase hex
+// be 1, null is never accepted). Filenames follow the platform rules: 1..254
+// characters (code points), none of "\/:*?|><, not all spaces. etag is 32 lowercase hex
 // digits, size 1 byte .. 10 GiB (1 GiB for single create).
 //
 // Presigned PUTs must not carry Authorization or Platform headers, must
@@ -151,7 +152,8 @@
 // [Server.ExpirePreuploads], [Server.CloseUploadServer], [WithClock] for
 // natural expiry of tokens, URLs and sessions, [WithLatency] and
 // [WithBandwidth] for slow networks (real time), [WithAsync] for slow
-// completion.
+// completion, [WithRateLimit] for an account's per-endpoint request rates
+// (code 429 past them).
 //
 // # Inspection
 //

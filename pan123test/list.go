@@ -163,3 +163,81 @@ func (s *Server) fileList(raw string) (any, error) {
 	}
 	return d, nil
 }
+
+// The image bed's listing, POST /api/v1/oss/file/list, as three other
+// clients call it (the official page is listed in the docs' contents but
+// not published):
+//
+//	{"parentFileId": "", "limit": 100, "type": 1, "lastFileId": "...",
+//	 "startTime": 0, "endTime": 0}
+//	-> {"lastFileId": "-1", "fileList": [{"fileId", "filename", "type",
+//	    "size", "etag", "parentFileId"}, ...]}
+//
+// parentFileId ("" = root), lastFileId, startTime and endTime are optional
+// (the time filter is accepted and ignored). Entries come in creation
+// order; lastFileId is the page's last ID when more follow, else "-1". An
+// unknown parent is code 1 "父级目录不存在", an unknown lastFileId a 400.
+var ossListFields = []field{
+	{"parentFileId", tString, false},
+	{"limit", tInt, true},
+	{"type", tInt, true},
+	{"lastFileId", tString, false},
+	{"startTime", tInt, false},
+	{"endTime", tInt, false},
+}
+
+type ossListEntry struct {
+	FileID       string `json:"fileId"`
+	Filename     string `json:"filename"`
+	Type         int    `json:"type"` // 0 file, 1 folder
+	Size         int64  `json:"size"`
+	Etag         string `json:"etag"`
+	ParentFileID string `json:"parentFileId"`
+}
+
+type ossListData struct {
+	LastFileID string         `json:"lastFileId"`
+	FileList   []ossListEntry `json:"fileList"`
+}
+
+// ossFileList answers one page of the image bed's listing.
+func (s *Server) ossFileList(a args) (any, error) {
+	if err := checkType(a); err != nil {
+		return nil, err
+	}
+	limit, parent, last := a.int("limit"), a.str("parentFileId"), a.str("lastFileId")
+	if limit < 1 || limit > maxListLimit {
+		return nil, badRequest("limit must be 1..%d, got %d", maxListLimit, limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.images
+	if !t.isDir(parent) {
+		return nil, errNoParent
+	}
+	start := 0
+	if last != "" {
+		i := slices.Index(t.order, last)
+		if i < 0 {
+			return nil, badRequest("unknown lastFileId %q", last)
+		}
+		start = i + 1
+	}
+	d := ossListData{LastFileID: "-1", FileList: []ossListEntry{}}
+	for _, k := range t.order[start:] {
+		f := t.nodes[k]
+		if t.parentKey(f) != parent {
+			continue
+		}
+		if len(d.FileList) == int(limit) {
+			d.LastFileID = d.FileList[len(d.FileList)-1].FileID
+			break
+		}
+		e := ossListEntry{FileID: f.ImageID, Filename: f.Name, Size: f.Size, Etag: f.MD5, ParentFileID: parent}
+		if f.Dir {
+			e.Type, e.Size, e.Etag = 1, 0, ""
+		}
+		d.FileList = append(d.FileList, e)
+	}
+	return d, nil
+}

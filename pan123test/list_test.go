@@ -189,3 +189,53 @@ func equalIDs(a, b []int64) bool {
 	}
 	return true
 }
+
+// TestOSSFileList: the image bed's listing pages by string cursor in
+// creation order, "-1" on the last page, and decodes its body strictly.
+func TestOSSFileList(t *testing.T) {
+	s := newServer(t)
+	c := newClient(t, s)
+	dir := s.SeedImage(pan123test.File{Name: "album", Dir: true})
+	var want []string
+	for i := range 5 {
+		want = append(want, s.SeedImage(pan123test.File{ParentImageID: dir.ImageID, Name: "p" + strconv.Itoa(i), Data: []byte{byte(i)}}).ImageID)
+	}
+	type page struct {
+		LastFileID string `json:"lastFileId"`
+		FileList   []struct {
+			FileID       string `json:"fileId"`
+			Filename     string `json:"filename"`
+			Type         int    `json:"type"`
+			ParentFileID string `json:"parentFileId"`
+		} `json:"fileList"`
+	}
+	var got []string
+	body := map[string]any{"parentFileId": dir.ImageID, "limit": 2, "type": 1}
+	for range 10 {
+		var p page
+		c.data(pan123test.OpOSSFileList, body, &p)
+		for _, f := range p.FileList {
+			got = append(got, f.FileID)
+			if f.ParentFileID != dir.ImageID || f.Type != 0 {
+				t.Errorf("entry %+v", f)
+			}
+		}
+		if p.LastFileID == "-1" {
+			break
+		}
+		body["lastFileId"] = p.LastFileID
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("listed %v, want %v", got, want)
+	}
+	var root page
+	c.data(pan123test.OpOSSFileList, map[string]any{"limit": 100, "type": 1}, &root)
+	if len(root.FileList) != 1 || root.FileList[0].Type != 1 || root.LastFileID != "-1" {
+		t.Errorf("root without parentFileId: %+v", root)
+	}
+	c.wantCode(pan123test.OpOSSFileList, map[string]any{"parentFileId": "nope", "limit": 10, "type": 1}, pan123test.CodeInternal, "父级目录不存在")
+	c.wantCode(pan123test.OpOSSFileList, map[string]any{"parentFileID": "", "limit": 10, "type": 1}, pan123test.CodeBadRequest, "parentFileID")
+	c.wantCode(pan123test.OpOSSFileList, map[string]any{"limit": 101, "type": 1}, pan123test.CodeBadRequest, "limit")
+	c.wantCode(pan123test.OpOSSFileList, map[string]any{"limit": 10}, pan123test.CodeBadRequest, "type")
+	c.wantCode(pan123test.OpOSSFileList, map[string]any{"limit": 10, "type": 1, "lastFileId": "zz"}, pan123test.CodeBadRequest, "lastFileId")
+}

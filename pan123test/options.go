@@ -50,6 +50,7 @@ type config struct {
 	latency                time.Duration
 	clock                  func() time.Time
 	uploadServers          int
+	rates                  map[Op]rateLimit // WithRateLimit
 }
 
 func defaultConfig() config {
@@ -86,7 +87,7 @@ func (c *config) validate() error {
 	case c.uploadServers < 1:
 		return fmt.Errorf("WithUploadServers needs at least 1")
 	}
-	return nil
+	return c.validateRates()
 }
 
 // WithCredentials sets the clientID and clientSecret that access_token

@@ -32,6 +32,7 @@ const (
 	OpV2Single           Op = "/upload/v2/file/single/create" // on the upload servers
 	OpV2SHA1Reuse        Op = "/upload/v2/file/sha1_reuse"
 	OpFileList           Op = "/api/v2/file/list"
+	OpOSSFileList        Op = "/api/v1/oss/file/list"
 	OpPut                Op = "PUT" // a presigned slice PUT (either family)
 )
 
@@ -74,6 +75,7 @@ func (s *Server) apiRoutes() map[string]route {
 	add(OpV2Complete, post, endpoint{true, preuploadFields, s.completeV2})
 	add(OpV2SHA1Reuse, post, endpoint{true, sha1ReuseFields, s.sha1Reuse})
 	add(OpV2Domain, http.MethodGet, endpoint{auth: true, handle: s.domain})
+	add(OpOSSFileList, post, endpoint{true, ossListFields, s.ossFileList})
 	mux[string(OpFileList)] = route{op: OpFileList, method: http.MethodGet, serve: s.serveFileList}
 	return mux
 }
@@ -105,7 +107,7 @@ func (s *Server) serveAPI(c *call, e endpoint) {
 			c.rec.SliceNo = peek.SliceNo
 		}
 	}
-	if c.fault(0) || !c.checkHeaders(e.auth) {
+	if c.fault(0) || !c.checkHeaders(e.auth) || c.limited() {
 		return
 	}
 	var a args

@@ -49,6 +49,8 @@ type Server struct {
 	sessions map[string]*session
 	finished map[string]finished
 	urls     map[string]*presigned // by X-Amz-Signature
+	windows  map[Op]window         // WithRateLimit state
+	started  time.Time             // real time at start, for WithRateLimit windows
 }
 
 // firstFileID is the first ID handed out to file-family entries.
@@ -77,6 +79,8 @@ func NewServer(opts ...Option) *Server {
 		sessions:     map[string]*session{},
 		finished:     map[string]finished{},
 		urls:         map[string]*presigned{},
+		windows:      map[Op]window{},
+		started:      time.Now(),
 	}
 	s.apiMux = s.apiRoutes()
 	s.uploadMux = s.uploadRoutes()
