@@ -309,7 +309,7 @@ func (u *Uploader) resume(ctx context.Context, ue *UploadError, image bool, opts
 	if _, isImage := st.t.(*imageTarget); isImage != image {
 		return nil, invalidInput("the failed upload was to the other family")
 	}
-	cfg, err := u.config(opts)
+	cfg, err := u.config(ctx, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	if base.Transport == nil {
 		base.Transport = newTransport()
 	}
+	base.Transport = noRedirects{base.Transport}
 	apiHC, dataHC := base, base
 	if apiHC.Timeout == 0 {
 		apiHC.Timeout = DefaultAPITimeout
@@ -111,10 +112,11 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		fetch: func(ctx context.Context) (Token, error) {
 			return c.fetchToken(ctx, clientID, clientSecret)
 		},
-		store:  o.tokenStore,
-		margin: o.refreshMargin,
-		now:    func() time.Time { return c.now() },
-		log:    logger,
+		store:    o.tokenStore,
+		margin:   o.refreshMargin,
+		cooldown: DefaultTokenCooldown,
+		now:      func() time.Time { return c.now() },
+		log:      logger,
 	}
 	if o.accessToken != "" {
 		c.tokens.set(Token{AccessToken: o.accessToken})
@@ -136,6 +138,32 @@ func newTransport() *http.Transport {
 	return t
 }
 
+// noRedirects makes both HTTP clients refuse every redirect: it drops the
+// Location header of a 3xx answer, so that net/http hands the answer back
+// instead of following it (or failing to parse it into an error text that
+// would carry its query). The API documents no redirect, and following one
+// would send the body and the Authorization header, or a slice, to a host
+// the request was not built for. The caller turns the 3xx into an *APIError.
+type noRedirects struct{ next http.RoundTripper }
+
+func (t noRedirects) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err == nil && resp.StatusCode/100 == 3 {
+		resp.Header.Del("Location")
+	}
+	return resp, err
+}
+
+// CloseIdleConnections reaches the wrapped transport.
+func (t noRedirects) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// redirectRefused is the message of the *APIError for a 3xx answer.
+const redirectRefused = "redirect refused: requests are never sent on to another location"
+
 // fetchToken calls access_token. It goes through do without auth, so a 401
 // here is an error, never another refresh (the recursion of OpenList #1854).
 // It is replayed after ambiguous failures: a lost answer may have minted a
@@ -143,8 +171,8 @@ func newTransport() *http.Transport {
 // expires), but failing every request on one gateway error would be worse.
 func (c *Client) fetchToken(ctx context.Context, clientID, clientSecret string) (Token, error) {
 	var data struct {
-		AccessToken string `json:"accessToken"`
-		ExpiredAt   string `json:"expiredAt"`
+		AccessToken string          `json:"accessToken"`
+		ExpiredAt   json.RawMessage `json:"expiredAt"`
 	}
 	err := c.do(ctx, &call{
 		path:   pathAccessToken,
@@ -159,13 +187,35 @@ func (c *Client) fetchToken(ctx context.Context, clientID, clientSecret string) 
 	if data.AccessToken == "" {
 		return Token{}, protocolError("access_token answered no token")
 	}
-	exp, err := time.Parse(time.RFC3339, data.ExpiredAt)
-	if err != nil {
+	exp, ok := parseExpiry(data.ExpiredAt)
+	if !ok {
 		// Unknown expiry: use the token until the platform refuses it.
-		c.log.WarnContext(ctx, "pan123: unreadable expiredAt; token kept until refused", "expiredAt", data.ExpiredAt)
-		exp = time.Time{}
+		c.tokens.warnExpiry("missing or unreadable expiredAt; token kept until refused", "expiredAt", string(data.ExpiredAt))
 	}
 	return Token{AccessToken: data.AccessToken, ExpiresAt: exp}, nil
+}
+
+// parseExpiry reads expiredAt: an RFC 3339 string (what the platform
+// documents), or a Unix time as a JSON number or numeric string. A Unix
+// time above 1e11 is taken as milliseconds (1e11 seconds is the year 5138;
+// 1e11 milliseconds is 1973), anything else as seconds. ok is false for a
+// missing, null, zero or unreadable value.
+func parseExpiry(raw json.RawMessage) (t time.Time, ok bool) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		s = string(raw) // a number, or something unreadable
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	if n > 1e11 {
+		return time.UnixMilli(n), true
+	}
+	return time.Unix(n, 0), true
 }
 
 // call is one API request for do.
@@ -199,6 +249,9 @@ type envelope struct {
 // do sends one API call with rate limiting, auth, retries and a single
 // token refresh on 401, and decodes the envelope into cl.out.
 func (c *Client) do(ctx context.Context, cl *call) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	if cl.method == "" {
 		cl.method = http.MethodPost
 	}
@@ -211,13 +264,17 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if errors.Is(err, ErrUnauthorized) && !cl.noAuth && token != "" && !refreshed {
-			// One refresh, one replay: a 401 means the request was refused.
-			refreshed = true
-			c.tokens.invalidate(token)
-			c.log.DebugContext(ctx, "pan123: token refused, refreshing once", "path", cl.path)
-			attempt--
-			continue
+		if refreshable(err) && !cl.noAuth && token != "" {
+			// The token is dropped on every 401, so that later calls do not
+			// send it again; the token source decides whether a new one may
+			// be minted. One replay per call: a 401 means it was refused.
+			c.tokens.invalidate(token, err)
+			if !refreshed {
+				refreshed = true
+				c.log.DebugContext(ctx, "pan123: token refused, refreshing once", "path", cl.path)
+				attempt--
+				continue
+			}
 		}
 		if token == "" && !cl.noAuth {
 			// No token could be had: access_token went through this loop
@@ -297,6 +354,9 @@ func decodeEnvelope(method, path string, status int, h http.Header, body []byte,
 	mkErr := func(code int, msg, trace string) *APIError {
 		return &APIError{HTTPStatus: status, Code: code, Message: msg, TraceID: trace,
 			Method: method, Path: path, RetryAfter: parseRetryAfter(h, now)}
+	}
+	if status/100 == 3 {
+		return mkErr(0, redirectRefused, "")
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil || (env.Code == 0 && env.Message == "" && env.Data == nil && env.TraceID == "") {

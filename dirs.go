@@ -240,6 +240,9 @@ const lagListings = 3
 // ensurePath is EnsureDir of either family.
 func ensurePath[ID comparable](ctx context.Context, c *Client, path string, root ID, f folders[ID]) (ID, error) {
 	var zero ID
+	if err := checkCtx(ctx); err != nil {
+		return zero, err
+	}
 	names, err := splitDirPath(path)
 	if err != nil {
 		return zero, err

@@ -44,12 +44,24 @@
 //
 // The client fetches an access token with the client ID and secret on first
 // use, caches it, and renews it a few minutes before its expiredAt. However
-// many goroutines need a new token, one request is made. A token the platform
-// refuses (code 401) is renewed once and the request replayed once; a refresh
-// that fails is an error, never a loop. The platform allows only 3 live
-// tokens per client ID: share one Client in a process, and a [TokenStore]
-// across processes. A token obtained elsewhere can be given with
-// [WithAccessToken].
+// many goroutines need a new token, one request is made, and it is kept even
+// if the caller that started it gives up. A token the platform refuses (code
+// 401) is renewed once and the request replayed once; a refresh that fails is
+// an error, never a loop. The platform allows only 3 live tokens per client
+// ID, and minting more can log out the user's other sessions, so a Client
+// mints its first token and then at most one more per [DefaultTokenCooldown]
+// whatever fails: a 401 within the cool-down after a forced refresh is final
+// ([ErrUnauthorized], with the platform's message and trace ID), and code 401
+// "tokens number has exceeded the limit" ([ErrTokenLimit]) is never answered
+// with a new token. An expiredAt that is missing, unreadable or already past
+// when it arrives (a local clock ahead of the platform's) is logged once and
+// the token used until refused; expiredAt may be RFC 3339 or a Unix time.
+// Share one Client in a process, and a [TokenStore] across processes. A
+// token obtained elsewhere can be given with [WithAccessToken].
+//
+// Neither HTTP client follows a redirect (the platform documents none): a
+// 3xx answer is an [*APIError] with its status, so no body, token or slice
+// ever goes to a host, scheme or port it was not built for.
 //
 // # Errors
 //

@@ -17,8 +17,15 @@ import (
 //	if errors.Is(err, pan123.ErrRateLimited) { ... }
 var (
 	// ErrUnauthorized: the platform refused the access token or the credentials
-	// (code 401), and one refresh did not help.
+	// (code 401), and one refresh did not help or the token budget allowed
+	// none (see DefaultTokenCooldown).
 	ErrUnauthorized = errors.New("pan123: unauthorized")
+	// ErrTokenLimit: the platform answered code 401 "tokens number has
+	// exceeded the limit": the account holds too many live access tokens
+	// (about 3 per client ID). The SDK never answers it with a new token;
+	// log out other sessions or share one token (WithTokenStore). It also
+	// matches ErrUnauthorized.
+	ErrTokenLimit = fmt.Errorf("%w: tokens number has exceeded the limit", ErrUnauthorized)
 	// ErrRateLimited: the platform answered 429 ("请求太频繁") after every retry.
 	ErrRateLimited = errors.New("pan123: rate limited")
 	// ErrInvalidInput: the input was rejected before any request was sent.
@@ -39,6 +46,10 @@ const (
 	codeNotFound     = 5066
 	codeVerifying    = 20103
 )
+
+// msgTokenLimit is the platform's message (with code 401) when the account
+// holds too many live tokens; it is matched in lower case.
+const msgTokenLimit = "tokens number has exceeded the limit"
 
 // APIError is a failed platform call: a non-zero envelope code (which the
 // platform sends with HTTP 200), a non-2xx status, or a body that is not the
@@ -76,6 +87,9 @@ func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrUnauthorized:
 		return e.Code == codeUnauthorized || e.HTTPStatus == 401
+	case ErrTokenLimit:
+		return (e.Code == codeUnauthorized || e.HTTPStatus == 401) &&
+			strings.Contains(strings.ToLower(e.Message), msgTokenLimit)
 	case ErrRateLimited:
 		return e.Code == codeRateLimited || e.HTTPStatus == 429
 	case ErrVerifying:
@@ -122,6 +136,15 @@ func invalidInput(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
 }
 
+// checkCtx refuses a nil context before anything starts (a nil context
+// would panic in a goroutine, where the caller cannot recover it).
+func checkCtx(ctx context.Context) error {
+	if ctx == nil {
+		return invalidInput("nil context")
+	}
+	return nil
+}
+
 // protocolError reports an answer the SDK refuses to act on.
 func protocolError(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrProtocol, fmt.Sprintf(format, args...))
@@ -139,7 +162,7 @@ func retryable(ctx context.Context, err error) bool {
 	}
 	// Before the *APIError check: an answer whose data cannot be read is
 	// wrapped in ErrProtocol around an *APIError with HTTP 200.
-	if errors.Is(err, ErrProtocol) || errors.Is(err, ErrInvalidInput) {
+	if errors.Is(err, ErrProtocol) || errors.Is(err, ErrInvalidInput) || errors.Is(err, errCooldown) {
 		return false
 	}
 	var ae *APIError

@@ -286,11 +286,13 @@ func TestToken401NoLoopWhenRefreshFails(t *testing.T) {
 		assert.Equal(t, 2, p.count(pathGetUploadURL))
 		assert.Equal(t, 4, p.total())
 
-		// The next call tries once more, and again stops.
+		// The next call within the cool-down sends nothing: no token to
+		// send, and the platform refused to mint one.
 		_, err = c.GetUploadURL(t.Context(), "pre", 1)
 		require.ErrorIs(t, err, ErrUnauthorized)
-		assert.Equal(t, 3, p.count(pathAccessToken))
-		assert.Equal(t, 5, p.total())
+		require.ErrorIs(t, err, ErrTokenLimit)
+		assert.Equal(t, 2, p.count(pathAccessToken))
+		assert.Equal(t, 4, p.total())
 	})
 }
 
@@ -423,24 +425,24 @@ func TestTokenStoreFailures(t *testing.T) {
 	assert.Contains(t, logs.String(), "read-only")
 }
 
-// TestTokenSourceLeaderCancelled: when the goroutine fetching the token gives
-// up (its ctx is cancelled), the others are not failed with its error.
+// TestTokenSourceLeaderCancelled: when the goroutine that started the
+// token fetch gives up (its ctx is cancelled), the fetch goes on and the
+// others get its token: nothing is minted twice.
 func TestTokenSourceLeaderCancelled(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	entered := make(chan struct{})
+	entered, release := make(chan struct{}), make(chan struct{})
 	s := &tokenSource{
 		canFetch: true,
 		margin:   time.Minute,
+		cooldown: time.Minute,
 		now:      time.Now,
 		log:      discardLogger(),
 		fetch: func(ctx context.Context) (Token, error) {
-			if calls.Add(1) == 1 {
-				close(entered)
-				<-ctx.Done()
-				return Token{}, ctx.Err()
-			}
-			return Token{AccessToken: "tok-2", ExpiresAt: time.Now().Add(time.Hour)}, nil
+			calls.Add(1)
+			close(entered)
+			<-release
+			return Token{AccessToken: "tok-1", ExpiresAt: time.Now().Add(time.Hour)}, ctx.Err()
 		},
 	}
 	leaderCtx, cancel := context.WithCancel(t.Context())
@@ -458,8 +460,9 @@ func TestTokenSourceLeaderCancelled(t *testing.T) {
 	}()
 	cancel()
 	require.ErrorIs(t, <-leaderErr, context.Canceled)
-	assert.Equal(t, "tok-2", <-followerTok)
-	assert.Equal(t, int32(2), calls.Load())
+	close(release)
+	assert.Equal(t, "tok-1", <-followerTok)
+	assert.Equal(t, int32(1), calls.Load())
 }
 
 // TestTokenSourceWaiterCancelled: a goroutine waiting for another's renewal

@@ -15,6 +15,9 @@ import (
 // carries its own signature). It makes one attempt; the Uploader retries.
 // A non-2xx answer is an *APIError whose Path is the URL without its query.
 func (c *Client) PutSlice(ctx context.Context, presignedURL string, body io.Reader, size int64) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	u, err := url.Parse(presignedURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return protocolError("presigned URL is not an absolute http(s) URL (%q)", sanitizeURL(presignedURL))
@@ -39,8 +42,12 @@ func (c *Client) PutSlice(ctx context.Context, presignedURL string, body io.Read
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
+	msg := s3Code(snippet)
+	if resp.StatusCode/100 == 3 {
+		msg = redirectRefused // never a stored slice
+	}
 	return &APIError{HTTPStatus: resp.StatusCode, Method: http.MethodPut, Path: u.Host + u.Path,
-		Message: s3Code(snippet), RetryAfter: parseRetryAfter(resp.Header, c.now())}
+		Message: msg, RetryAfter: parseRetryAfter(resp.Header, c.now())}
 }
 
 // s3Code extracts <Code>…</Code> from an S3-style error body, if any.

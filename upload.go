@@ -49,7 +49,10 @@ func (o *uploadConfig) apply(opts []UploadOption) {
 }
 
 // config returns the Uploader's settings with per-call options applied.
-func (u *Uploader) config(opts []UploadOption) (uploadConfig, error) {
+func (u *Uploader) config(ctx context.Context, opts []UploadOption) (uploadConfig, error) {
+	if err := checkCtx(ctx); err != nil {
+		return u.cfg, err
+	}
 	cfg := u.cfg
 	cfg.errs = append([]error(nil), u.cfg.errs...)
 	cfg.apply(opts)
@@ -141,7 +144,7 @@ func (u *Uploader) UploadImageFile(ctx context.Context, path string, in ImageInp
 
 // uploadPath uploads a file by path, through a checkpoint when configured.
 func (u *Uploader) uploadPath(ctx context.Context, path string, size int64, sum string, t target, opts []UploadOption) (*upload, error) {
-	cfg, err := u.config(opts)
+	cfg, err := u.config(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +283,7 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 			return nil, err
 		}
 	}
-	cfg, err := u.config(opts)
+	cfg, err := u.config(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -610,13 +613,14 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 
 // sliceRetryable adds the data plane's own cases to retryable: 403 from a
 // presigned URL means its signature expired, and a fresh URL fixes it; 401
-// from a V2 upload server dropped the token, and a fresh token fixes it.
+// from a V2 upload server dropped the token, and a fresh token may fix it
+// (the token source bounds how many are minted).
 func sliceRetryable(ctx context.Context, err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Method == "PUT" && ae.HTTPStatus == 403 {
 		return true
 	}
-	if errors.As(err, &ae) && ae.Method == "POST" && errors.Is(err, ErrUnauthorized) {
+	if errors.As(err, &ae) && ae.Method == "POST" && refreshable(err) {
 		return true
 	}
 	return errors.Is(err, errStalled) || retryable(ctx, err)

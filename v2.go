@@ -153,6 +153,9 @@ func (c *Client) SHA1Reuse(ctx context.Context, req *SHA1ReuseRequest) (fileID i
 // are small buffers; the file part is never copied). Auth and Platform are
 // sent as on every API call; the answer is the usual envelope.
 func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]string, fileField, fileName string, body io.Reader, size int64, out any) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	var head bytes.Buffer
 	mw := multipart.NewWriter(&head)
 	for _, f := range fields {
@@ -206,8 +209,8 @@ func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]st
 		return fmt.Errorf("post %s: %w", path, resty.ErrResponseBodyTooLarge)
 	}
 	err = decodeEnvelope(http.MethodPost, path, resp.StatusCode, resp.Header, b, out, c.now())
-	if errors.Is(err, ErrUnauthorized) {
-		c.tokens.invalidate(token)
+	if refreshable(err) {
+		c.tokens.invalidate(token, err)
 	}
 	return err
 }

@@ -24,10 +24,14 @@ func (s *Server) accessToken(a args) (any, error) {
 	defer s.mu.Unlock()
 	s.issued++
 	tok, exp := s.newToken()
+	var expiredAt any = exp.In(cst).Format(time.RFC3339)
+	if s.cfg.expiredAt != nil {
+		expiredAt = s.cfg.expiredAt(exp)
+	}
 	return struct {
 		AccessToken string `json:"accessToken"`
-		ExpiredAt   string `json:"expiredAt"`
-	}{tok, exp.In(cst).Format(time.RFC3339)}, nil
+		ExpiredAt   any    `json:"expiredAt"`
+	}{tok, expiredAt}, nil
 }
 
 // newToken mints a JWT-looking random token; s.mu must be held.

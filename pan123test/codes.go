@@ -26,6 +26,11 @@ const (
 	CodeVerifying = 20103
 )
 
+// MsgTokenLimit is the message the platform sends with code 401 when the
+// account holds too many live access tokens. The fake never sends it on
+// its own; inject it with a [Fault] (Code 401, Message MsgTokenLimit).
+const MsgTokenLimit = "tokens number has exceeded the limit"
+
 // Messages the fake answers with CodeInternal / CodeUnauthorized.
 const (
 	msgToken        = "access_token无效"

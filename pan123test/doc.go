@@ -93,7 +93,9 @@
 //   - 1 "分片MD5校验失败": V2 sliceMD5 does not match the bytes.
 //
 // Faults can inject any code; 429 (请求太频繁) and 20103
-// (文件正在校验中,请间隔1秒后再试) are only ever answered through faults.
+// (文件正在校验中,请间隔1秒后再试) are only ever answered through faults, and
+// so is 401 with [MsgTokenLimit] (Fault.Message). Fault.Location answers a
+// redirect, and [WithExpiredAt] answers expiredAt in another form.
 //
 // # Behaviour where api.md says "unknown" (the fake's choices)
 //

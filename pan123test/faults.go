@@ -15,9 +15,9 @@ import (
 // match: the JSON body of API calls, the text fields before the file part
 // of V2 slice requests, nothing of presigned PUT bodies.
 //
-// Exactly one way of failing applies, in this order: Drop, Body, Code,
-// Status. A Stall runs first; a Stall alone delays the request and then
-// lets it be handled normally.
+// Exactly one way of failing applies, in this order: Drop, Location, Body,
+// Code, Status. A Stall runs first; a Stall alone delays the request and
+// then lets it be handled normally.
 type Fault struct {
 	Op      Op            // which requests
 	SliceNo int           // for OpPut / OpV2Slice / OpGetUploadURL / OpOSSGetUploadURL: only this slice; 0 = any
@@ -26,10 +26,14 @@ type Fault struct {
 	Times   int           // how many matching requests fail; 0 means 1; -1 means forever
 	Status  int           // answer with this HTTP status (API: with an error envelope whose code is Code, or else Status; PUT: empty body)
 	Code    int           // answer HTTP 200 (or Status) with this envelope code and a realistic message; on OpPut, which has no envelope, answer HTTP 500 (or Status) with an S3 InternalError XML body
+	Message string        // with Code: this message instead of the realistic one, e.g. [MsgTokenLimit]
 	Body    string        // raw body to answer with, with Status (default 200); Content-Type text/html if it starts with "<", else application/json
 	Drop    bool          // read about half of the request body, then close the connection without answering
 	Stall   time.Duration // read nothing / answer nothing for this long (returns early if the client goes away or the server closes), then go on
 	Header  http.Header   // extra response headers for the failure answer, e.g. Retry-After
+	// Location answers a redirect to it: HTTP Status (default 307) with this
+	// Location header (sent as given, even if it does not parse) and an empty body.
+	Location string
 }
 
 type activeFault struct {
@@ -96,6 +100,9 @@ func (c *call) fault(half int64) bool {
 	switch {
 	case f.Drop:
 		c.drop(half)
+	case f.Location != "":
+		c.w.Header()["Location"] = []string{f.Location}
+		c.write(cmp(f.Status, http.StatusTemporaryRedirect), "", nil)
 	case f.Body != "":
 		ct := "application/json; charset=utf-8"
 		if strings.HasPrefix(strings.TrimSpace(f.Body), "<") {
@@ -105,7 +112,11 @@ func (c *call) fault(half int64) bool {
 	case f.Code != 0 && isPut:
 		c.s3Error(cmp(f.Status, http.StatusInternalServerError), "InternalError", "We encountered an internal error. Please try again.")
 	case f.Code != 0:
-		c.envelope(cmp(f.Status, http.StatusOK), f.Code, codeMessage(f.Code), nil)
+		msg := f.Message
+		if msg == "" {
+			msg = codeMessage(f.Code)
+		}
+		c.envelope(cmp(f.Status, http.StatusOK), f.Code, msg, nil)
 	case f.Status != 0 && isPut:
 		c.write(f.Status, "", nil)
 	case f.Status != 0:

@@ -3,6 +3,7 @@ package pan123test_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -196,4 +197,64 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// TestFaultsCredentialKnobs: a custom message with a code (the token-limit
+// 401), a redirect answer, and expiredAt answered in other forms.
+func TestFaultsCredentialKnobs(t *testing.T) {
+	s := newServer(t)
+	c := newClient(t, s)
+	mkdir := map[string]any{"name": "a", "parentID": 0}
+	s.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Code: 401, Message: pan123test.MsgTokenLimit, Times: -1})
+	for range 3 {
+		c.wantCode(pan123test.OpMkdir, mkdir, 401, "tokens number has exceeded the limit")
+	}
+	s.ClearFaults()
+
+	tr := &http.Transport{} // a bare round trip: an http.Client would parse Location
+	t.Cleanup(tr.CloseIdleConnections)
+	for _, f := range []pan123test.Fault{
+		{Op: pan123test.OpMkdir, Location: "http://127.0.0.1:1/elsewhere?q=1"},
+		{Op: pan123test.OpMkdir, Status: 302, Location: "http://%zz/bad?q=1"},
+	} {
+		s.Inject(f)
+		resp, err := tr.RoundTrip(c.apiRequest(pan123test.OpMkdir, mkdir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := cmp(f.Status, 307); resp.StatusCode != want || resp.Header.Get("Location") != f.Location {
+			t.Errorf("redirect fault: %d %q, want %d %q", resp.StatusCode, resp.Header.Get("Location"), want, f.Location)
+		}
+	}
+
+	for _, tt := range []struct {
+		form func(time.Time) any
+		want string
+	}{
+		{func(exp time.Time) any { return exp.Unix() }, `"expiredAt":1772370000`},
+		{func(time.Time) any { return "2020-01-01T00:00:00+08:00" }, `"expiredAt":"2020-01-01T00:00:00+08:00"`},
+		{func(time.Time) any { return nil }, `"expiredAt":null`},
+	} {
+		clk := newClock()
+		s := newServer(t, pan123test.WithClock(clk.Now), pan123test.WithTokenTTL(time.Hour), pan123test.WithExpiredAt(tt.form))
+		c := newClient(t, s)
+		_, b := c.send(c.apiRequest(pan123test.OpAccessToken, map[string]any{"clientID": s.ClientID, "clientSecret": s.ClientSecret}))
+		if !bytes.Contains(b, []byte(tt.want)) {
+			t.Errorf("expiredAt: %s, want %s", b, tt.want)
+		}
+		var e struct{ Data struct{ AccessToken string } }
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatal(err)
+		}
+		c.token = e.Data.AccessToken
+		c.wantCode(pan123test.OpMkdir, mkdir, 0, "ok") // valid whatever expiredAt says
+	}
+}
+
+func cmp(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
 }

@@ -50,6 +50,7 @@ type config struct {
 	latency                time.Duration
 	clock                  func() time.Time
 	uploadServers          int
+	expiredAt              func(expiry time.Time) any
 	rates                  map[Op]rateLimit // WithRateLimit
 }
 
@@ -101,6 +102,16 @@ func WithCredentials(clientID, clientSecret string) Option {
 // the platform is observed to answer).
 func WithTokenTTL(d time.Duration) Option {
 	return func(c *config) { c.tokenTTL = d }
+}
+
+// WithExpiredAt sets what access_token answers as expiredAt, given the
+// token's real expiry on the fake: a past date (as a client whose clock runs
+// ahead of the platform's sees it), a Unix number, nil (JSON null) or any
+// other JSON value. The token stays valid on the fake for the [WithTokenTTL]
+// lifetime whatever is answered. Default: the expiry in RFC 3339 with a
+// +08:00 offset.
+func WithExpiredAt(f func(expiry time.Time) any) Option {
+	return func(c *config) { c.expiredAt = f }
 }
 
 // WithSliceSize sets the sliceSize answered by the file-family create

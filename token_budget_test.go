@@ -1,0 +1,210 @@
+package pan123
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// boundedCtx is the test's own deadline: a hang fails in seconds.
+func boundedCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestTokenCooldown: after the first token and one forced refresh, a 401
+// is final until the cool-down has passed on the client's clock; then one
+// more refresh is allowed.
+func TestTokenCooldown(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	p := newFakePlatform(t)
+	p.clock = clk.Now
+	c := newTestClient(t, p)
+	c.now = clk.Now
+	call := func() error {
+		_, err := c.GetUploadURL(boundedCtx(t), "pre", 1)
+		return err
+	}
+	require.NoError(t, call())
+	p.revokeAll()
+	require.NoError(t, call(), "one forced refresh")
+	require.Equal(t, 2, p.count(pathAccessToken))
+
+	p.revokeAll()
+	for range 5 {
+		err := call()
+		require.ErrorIs(t, err, ErrUnauthorized)
+		var ae *APIError
+		require.ErrorAs(t, err, &ae, "the platform's refusal: %v", err)
+		assert.Equal(t, "access_token无效", ae.Message)
+		assert.NotEmpty(t, ae.TraceID)
+	}
+	assert.Equal(t, 2, p.count(pathAccessToken), "no token within the cool-down")
+	assert.Equal(t, 4, p.count(pathGetUploadURL), "a refused token is not sent again")
+
+	clk.Advance(DefaultTokenCooldown)
+	require.NoError(t, call(), "a refresh after the cool-down")
+	assert.Equal(t, 3, p.count(pathAccessToken))
+}
+
+// TestTokenStorePanicOnce: a TokenStore.Load that panics once (recovered
+// by the caller, or turned into an error) leaves the single-flight usable:
+// the next call gets a token instead of hanging.
+func TestTokenStorePanicOnce(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	store := &panicStore{}
+	c := newTestClient(t, p, WithTokenStore(store))
+	first := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = errors.New("recovered")
+			}
+		}()
+		_, err = c.GetUploadURL(boundedCtx(t), "pre", 1)
+		return err
+	}
+	require.Error(t, first())
+	_, err := c.GetUploadURL(boundedCtx(t), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.count(pathAccessToken))
+}
+
+type panicStore struct{ loads atomic.Int32 }
+
+func (s *panicStore) Load(context.Context) (Token, error) {
+	if s.loads.Add(1) == 1 {
+		panic("store broken")
+	}
+	return Token{}, nil
+}
+
+func (s *panicStore) Save(context.Context, Token) error { return nil }
+
+// TestTokenFetchOutlivesCanceledCaller: a caller that gives up while the
+// token is being fetched does not waste it: ten callers each canceled
+// during the fetch leave one token, which the next callers use.
+func TestTokenFetchOutlivesCanceledCaller(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	type caller struct {
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+	var cur atomic.Pointer[caller]
+	p.handle(pathAccessToken, func(w http.ResponseWriter, r *http.Request, _ int) {
+		c := cur.Load()
+		c.cancel() // the caller gives up while its token is minted
+		<-c.done
+		p.issueToken(w, mustBody(t, r))
+	})
+	c := newTestClient(t, p)
+	for range 10 {
+		ctx, cancel := context.WithCancel(boundedCtx(t))
+		k := &caller{cancel, make(chan struct{})}
+		cur.Store(k)
+		_, _ = c.GetUploadURL(ctx, "pre", 1)
+		close(k.done)
+		cancel()
+	}
+	_, err := c.GetUploadURL(boundedCtx(t), "pre", 1)
+	require.NoError(t, err)
+	t.Logf("tokens minted: %d", p.count(pathAccessToken))
+	assert.Equal(t, 1, p.count(pathAccessToken), "tokens minted")
+}
+
+// TestNilContext: every public entry point that takes a context refuses a
+// nil one with ErrInvalidInput, before any request or goroutine.
+func TestNilContext(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	c := newTestClient(t, p)
+	up := NewUploader(c)
+	var ctx context.Context // nil
+	file := t.TempDir() + "/f"
+	require.NoError(t, os.WriteFile(file, []byte("abc"), 0o600))
+	body := func() *strings.Reader { return strings.NewReader("abc") }
+	calls := map[string]func() error{
+		"UploadFile":      func() error { _, err := up.UploadFile(ctx, file, FileInput{}); return err },
+		"Upload":          func() error { _, err := up.Upload(ctx, body(), FileInput{Name: "f"}); return err },
+		"UploadImageFile": func() error { _, err := up.UploadImageFile(ctx, file, ImageInput{}); return err },
+		"UploadImage":     func() error { _, err := up.UploadImage(ctx, body(), ImageInput{Name: "f"}); return err },
+		"ResumeFile":      func() error { _, err := up.ResumeFile(ctx, &UploadError{}); return err },
+		"ResumeImage":     func() error { _, err := up.ResumeImage(ctx, &UploadError{}); return err },
+		"CreateFile":      func() error { _, err := c.CreateFile(ctx, &CreateFileRequest{Filename: "f"}); return err },
+		"GetUploadURL":    func() error { _, err := c.GetUploadURL(ctx, "pre", 1); return err },
+		"ListUploadParts": func() error { _, err := c.ListUploadParts(ctx, "pre"); return err },
+		"CompleteUpload":  func() error { _, err := c.CompleteUpload(ctx, "pre"); return err },
+		"UploadAsyncResult": func() error {
+			_, err := c.UploadAsyncResult(ctx, "pre")
+			return err
+		},
+		"Mkdir":                func() error { _, err := c.Mkdir(ctx, 0, "d"); return err },
+		"ListFiles":            func() error { _, err := c.ListFiles(ctx, 0, 0, 10); return err },
+		"EnsureDir":            func() error { _, err := c.EnsureDir(ctx, 0, "a/b"); return err },
+		"EnsureImageDir":       func() error { _, err := c.EnsureImageDir(ctx, "", "a/b"); return err },
+		"ListImages":           func() error { _, err := c.ListImages(ctx, "", "", 10); return err },
+		"CreateImage":          func() error { _, err := c.CreateImage(ctx, &CreateImageRequest{Filename: "f"}); return err },
+		"GetImageUploadURL":    func() error { _, err := c.GetImageUploadURL(ctx, "pre", 1); return err },
+		"ListImageUploadParts": func() error { _, err := c.ListImageUploadParts(ctx, "pre"); return err },
+		"CompleteImageUpload":  func() error { _, err := c.CompleteImageUpload(ctx, "pre"); return err },
+		"ImageUploadAsyncResult": func() error {
+			_, err := c.ImageUploadAsyncResult(ctx, "pre")
+			return err
+		},
+		"MkdirImage":       func() error { _, err := c.MkdirImage(ctx, "", "d"); return err },
+		"CreateFileV2":     func() error { _, err := c.CreateFileV2(ctx, &CreateFileRequest{Filename: "f"}); return err },
+		"UploadDomains":    func() error { _, err := c.UploadDomains(ctx); return err },
+		"UploadSliceV2":    func() error { return c.UploadSliceV2(ctx, p.URL, "pre", 1, testMD5, body(), 3) },
+		"CompleteUploadV2": func() error { _, err := c.CompleteUploadV2(ctx, "pre"); return err },
+		"SingleUpload": func() error {
+			_, err := c.SingleUpload(ctx, p.URL, &SingleUploadRequest{Filename: "f", Etag: testMD5, Size: 3}, body())
+			return err
+		},
+		"SHA1Reuse": func() error { _, _, err := c.SHA1Reuse(ctx, &SHA1ReuseRequest{Filename: "f"}); return err },
+		"PutSlice":  func() error { return c.PutSlice(ctx, p.URL+"/put?sig=1", body(), 3) },
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			require.ErrorIs(t, err, ErrInvalidInput)
+			if !strings.HasPrefix(name, "Resume") { // an empty UploadError is refused first
+				assert.Contains(t, err.Error(), "nil context")
+			}
+		})
+	}
+	assert.Zero(t, p.total(), "no request sent")
+}
+
+// TestTokenRenewalFailureKeepsToken: when the renewal due by time fails,
+// the current token (not refused, not yet expired) is still sent.
+func TestTokenRenewalFailureKeepsToken(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	p := newFakePlatform(t)
+	p.tokenTTL = time.Hour
+	p.clock = clk.Now
+	c := newTestClient(t, p, WithTokenRefreshMargin(5*time.Minute))
+	c.now = clk.Now
+	_, err := c.GetUploadURL(boundedCtx(t), "pre", 1)
+	require.NoError(t, err)
+	p.handle(pathAccessToken, withStatus(http.StatusBadGateway, "down"))
+	clk.Advance(56 * time.Minute) // within the margin: renewal due
+	_, err = c.GetUploadURL(boundedCtx(t), "pre", 1)
+	require.NoError(t, err)
+	reqs := p.requests(pathGetUploadURL)
+	require.Len(t, reqs, 2)
+	assert.Equal(t, bearer(reqs[0]), bearer(reqs[1]), "the current token is kept")
+	assert.Equal(t, 4, p.count(pathAccessToken), "the first fetch, then one renewal of 3 attempts")
+}
