@@ -159,10 +159,7 @@ type DirResult struct {
 // change time did not change, as rsync's quick check does; where the
 // platform still receives the bytes, it checks their MD5 again.
 func (u *Uploader) UploadDir(ctx context.Context, dir string, in DirInput, opts ...UploadOption) (*DirResult, error) {
-	if ctx == nil {
-		return nil, invalidInput("nil context")
-	}
-	cfg, err := u.config(opts)
+	cfg, err := u.config(ctx, opts)
 	if err == nil {
 		err = validateDirInput(u, in)
 	}
