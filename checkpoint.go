@@ -1,6 +1,7 @@
 package pan123
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,7 +27,8 @@ type checkpoint struct {
 	Size        int64     `json:"size"`
 	ModTime     time.Time `json:"modTime"`
 	MD5         string    `json:"md5"`
-	Dest        string    `json:"dest"` // family, parent and name
+	Dest        string    `json:"dest"`               // family, parent and name
+	Protocol    string    `json:"protocol,omitempty"` // of the session: "v1" (also when absent) or "v2"
 	PreuploadID string    `json:"preuploadID"`
 	SliceSize   int64     `json:"sliceSize"`
 	Done        []int     `json:"done"` // slices the platform accepted
@@ -170,7 +172,7 @@ func (u *Uploader) runCheckpointed(ctx context.Context, cfg uploadConfig, src *s
 		}
 	}
 	track := &checkpointTracker{file: file, log: func(msg string, err error) { u.c.log.WarnContext(ctx, msg, "err", err) },
-		cp: checkpoint{Version: checkpointVersion, Source: abs, Size: src.size, ModTime: src.mtime, Dest: t.dest()}}
+		cp: checkpoint{Version: checkpointVersion, Source: abs, Size: src.size, ModTime: src.mtime, Dest: t.dest(), Protocol: sessionProtocol(t)}}
 	if cp != nil {
 		track.cp = *cp
 		sess := session{preuploadID: cp.PreuploadID, sliceSize: cp.SliceSize}
@@ -190,17 +192,29 @@ func (u *Uploader) runCheckpointed(ctx context.Context, cfg uploadConfig, src *s
 // can never complete (the content no longer has the MD5 it was created
 // with) and the next run must start over. Any other failure keeps it.
 func finishCheckpoint(file string, err error) error {
-	if err == nil || errors.Is(err, errCompleteRefused) {
+	if err == nil || errors.Is(err, ErrCompleteRefused) {
 		os.Remove(file)
 	}
 	return err
 }
 
+// sessionProtocol names the protocol of t's sessions, for checkpoints: a
+// session of one protocol cannot be continued by another.
+func sessionProtocol(t target) string {
+	if _, ok := t.(*v2Target); ok {
+		return "v2"
+	}
+	return "v1"
+}
+
 // stale says why a record cannot be used for this source and destination.
 func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error {
+	proto := cmp.Or(cp.Protocol, "v1")
 	switch {
 	case cp.Source != abs || cp.Dest != t.dest():
 		return errors.New("checkpoint belongs to another upload")
+	case proto != sessionProtocol(t):
+		return fmt.Errorf("checkpoint written by another protocol (%s, this upload uses %s)", proto, sessionProtocol(t))
 	case cp.Size != src.size || !cp.ModTime.Equal(src.mtime):
 		return errors.New("the source changed since the interrupted upload (size or modification time)")
 	case sum != "" && !strings.EqualFold(sum, cp.MD5):
@@ -214,12 +228,15 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 // and MD5 of the local slice, and only those slices are read to check it.
 // The rest of the file is not re-read: a source changed in a slice that is
 // sent again is caught by the platform's MD5 check at completion
-// (errCompleteRefused), never stored silently.
+// (ErrCompleteRefused), never stored silently.
 func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, sess session, rep *reporter, track tracker) (*upload, error) {
 	parts, err := t.listParts(ctx, sess)
 	if err != nil {
-		var ae *APIError
-		if errors.As(err, &ae) && ae.Code != 0 && !retryable(ctx, err) && !errors.Is(err, ErrUnauthorized) {
+		// Any answer that is not transient (a business code, a 4xx page
+		// without the envelope, data that cannot be read) would be the
+		// same on every later run: the session cannot be continued.
+		// Network trouble, 5xx, 429 and 401 keep it for another run.
+		if ctx.Err() == nil && !retryable(ctx, err) && !errors.Is(err, ErrUnauthorized) {
 			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 		}
 		return nil, &UploadError{FileName: t.name(), PreuploadID: sess.preuploadID, Err: err}
@@ -285,11 +302,14 @@ type resumeState struct {
 }
 
 // ResumeFile continues the drive upload that failed with ue, in the same
-// platform session: the file is read once to check its MD5 and those of the
-// slices the platform holds, and verified slices are not sent again. It
-// works for uploads of files by path (UploadFile); the file must be
-// unchanged (same size, modification time and MD5). Errors wrap
-// ErrInvalidInput when ue cannot be resumed.
+// platform session, sending through u's Client with u's settings. The
+// slices the platform holds are read and their MD5s checked; verified
+// slices are not sent again. It works for uploads of files by path
+// (UploadFile) whose error says "(resumable)"; the file must have the same
+// size and modification time. The whole file is not hashed again: if its
+// content changed anyway, the platform refuses to complete it
+// ([ErrCompleteRefused]) rather than store it. Errors wrap ErrInvalidInput
+// when ue cannot be resumed.
 func (u *Uploader) ResumeFile(ctx context.Context, ue *UploadError, opts ...UploadOption) (*FileResult, error) {
 	res, err := u.resume(ctx, ue, false, opts)
 	return driveResult(res, err)
@@ -322,5 +342,20 @@ func (u *Uploader) resume(ctx context.Context, ue *UploadError, image bool, opts
 		return nil, invalidInput("%s changed since the failed upload", st.path)
 	}
 	rep := newReporter(cfg.progress, st.t.name(), src.size)
-	return u.continueSession(ctx, cfg, src, st.md5, st.t, st.sess, rep, nil)
+	return u.continueSession(ctx, cfg, src, st.md5, withClient(st.t, u.c), st.sess, rep, nil)
+}
+
+// withClient returns t sending through c.
+func withClient(t target, c *Client) target {
+	switch t := t.(type) {
+	case *driveTarget:
+		return &driveTarget{c: c, in: t.in}
+	case *v2Target:
+		return &v2Target{driveTarget{c: c, in: t.in}}
+	case *singleTarget:
+		return &singleTarget{v2Target{driveTarget{c: c, in: t.in}}}
+	case *imageTarget:
+		return &imageTarget{c: c, in: t.in}
+	}
+	return t
 }

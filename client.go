@@ -49,6 +49,7 @@ type Client struct {
 	baseURL string
 	tokens  *tokenSource
 	limits  limiters
+	bw      *bandwidth // the cap on slice bodies: WithBandwidthLimit, SetBandwidthLimit
 	retry   retryPolicy
 	log     *slog.Logger
 	ua      string
@@ -97,6 +98,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		data:    &dataHC,
 		baseURL: strings.TrimRight(o.baseURL, "/"),
 		limits:  newLimiters(o.limits, o.adaptive),
+		bw:      newBandwidth(o.bandwidth),
 		retry:   o.retry,
 		log:     logger,
 		ua:      o.userAgent,

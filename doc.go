@@ -57,7 +57,10 @@
 // when it arrives (a local clock ahead of the platform's) is logged once and
 // the token used until refused; expiredAt may be RFC 3339 or a Unix time.
 // Share one Client in a process, and a [TokenStore] across processes. A
-// token obtained elsewhere can be given with [WithAccessToken].
+// store that is also a [TokenLeaser] ([FileTokenStore] on one machine, the
+// module github.com/go-pan123/pan123/redisstore on many) lets one process
+// renew the shared token while the others wait for it. A token obtained
+// elsewhere can be given with [WithAccessToken].
 //
 // Neither HTTP client follows a redirect (the platform documents none): a
 // 3xx answer is an [*APIError] with its status, so no body, token or slice
@@ -69,20 +72,26 @@
 // with HTTP 200 and a code in the body). Use errors.Is with [ErrUnauthorized],
 // [ErrRateLimited], [ErrVerifying], [ErrNotFound], and [ErrInvalidInput] for
 // input refused before any request. A failed upload is an [*UploadError]
-// naming the upload session and the failed slice.
+// naming the upload session and the failed slice; after the last slice,
+// [ErrCompleteRefused] says the platform refused the file and
+// [ErrCompleteTimeout] that it did not finish it in time.
 //
 // # Retries and rate limits
 //
 // API calls are retried on 429, 5xx, code 20103 and network errors, with
 // exponential backoff and full jitter ([WithRetry]); business errors are not.
-// create is not replayed after an ambiguous failure when it could duplicate a
-// file (an instant upload with KeepBoth); upload_complete is keyed by the
-// session and is replayed. Requests are paced per endpoint on the client side
-// with the platform's published rates ([DefaultRateLimits], or a tier's with
-// [WithTier]) as ceilings; each endpoint's rate halves on a 429 and climbs
-// back slowly while none comes ([WithAdaptiveRateLimits]). A failed slice is
-// sent again with a fresh URL and a fresh reader ([WithSliceRetry]); a slice
-// that moves no byte for [WithStallTimeout] is cut and retried.
+// create is not replayed blindly after an ambiguous failure when it could
+// duplicate a file (an instant upload with KeepBoth), nor is a single-step
+// upload: the parent folder is listed first, and a file found there with the
+// name, MD5 and size asked for is the result; upload_complete is keyed by
+// the session and is replayed. Requests are paced per endpoint on the client
+// side with the platform's published rates ([DefaultRateLimits], or a tier's
+// with [WithTier]) as ceilings; each endpoint's rate halves on a 429 and
+// climbs back slowly while none comes ([WithAdaptiveRateLimits]). A failed
+// slice is sent again with a fresh URL and a fresh reader, for as long as
+// the upload as a whole moves ([WithSliceRetry]); a slice that moves no byte
+// for [WithStallTimeout] while it is sent, or gets no answer within
+// [WithResponseTimeout] after its last byte, is cut and retried.
 //
 // # Concurrency and memory
 //

@@ -120,8 +120,8 @@ func (e *UploadError) Error() string {
 	if e.SliceNo > 0 {
 		fmt.Fprintf(&b, ": slice %d", e.SliceNo)
 	}
-	if e.PreuploadID != "" {
-		b.WriteString(" (resumable)")
+	if e.resume != nil {
+		b.WriteString(" (resumable)") // by ResumeFile or ResumeImage
 	}
 	b.WriteString(": ")
 	b.WriteString(strings.TrimPrefix(e.Err.Error(), "pan123: "))

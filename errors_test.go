@@ -216,8 +216,10 @@ func TestAPIErrorMessage(t *testing.T) {
 func TestUploadError(t *testing.T) {
 	t.Parallel()
 	cause := &APIError{HTTPStatus: 429, Method: "PUT", Path: "h/p"}
-	e := &UploadError{FileName: "a.bin", PreuploadID: "pre", SliceNo: 3, Err: cause}
+	e := &UploadError{FileName: "a.bin", PreuploadID: "pre", SliceNo: 3, Err: cause, resume: &resumeState{}}
 	assert.Equal(t, "pan123: upload a.bin: slice 3 (resumable): PUT h/p: http 429", e.Error())
+	stream := &UploadError{FileName: "a.bin", PreuploadID: "pre", SliceNo: 3, Err: cause}
+	assert.Equal(t, "pan123: upload a.bin: slice 3: PUT h/p: http 429", stream.Error(), "a stream cannot be resumed")
 	assert.ErrorIs(t, e, ErrRateLimited)
 	var ae *APIError
 	require.ErrorAs(t, e, &ae)

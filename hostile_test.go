@@ -150,7 +150,10 @@ func hostileCases() []hostileCase {
 		{name: "host-less presigned url", only: onlyV1, fault: func(f flow) pan123test.Fault {
 			return pan123test.Fault{Op: f.getURL, Times: -1, Body: envelope(`{"presignedURL":"http:///storage/x","isMultipart":false}`)}
 		}, check: protocolOnce(getURLOp)},
-		{name: "ftp upload server", only: onlyV2, fault: func(f flow) pan123test.Fault {
+		// An unusable create.servers falls back to domain: both are unusable here.
+		{name: "ftp upload server", only: onlyV2, pre: []func(flow) pan123test.Fault{func(flow) pan123test.Fault {
+			return pan123test.Fault{Op: pan123test.OpV2Domain, Body: envelope(`["ftp://example.invalid"]`)}
+		}}, fault: func(f flow) pan123test.Fault {
 			return pan123test.Fault{Op: f.create, Body: envelope(`{"fileID":0,"preuploadID":"p/q+r","reuse":false,"sliceSize":262144,"servers":["ftp://example.invalid"]}`)}
 		}, check: func(t *testing.T, r *rig, f flow, err error) {
 			require.ErrorIs(t, err, pan123.ErrProtocol)

@@ -44,6 +44,7 @@ type clientOptions struct {
 	userAgent     string
 	tokenStore    TokenStore
 	refreshMargin time.Duration
+	bandwidth     int64
 	errs          []error
 }
 
@@ -116,10 +117,12 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithRetry sets how API requests and slice uploads are retried: at most
-// maxAttempts tries, waiting a random time in [0, min(cap, base·2^n)) between
-// them (full jitter). A Retry-After from the platform is honoured up to cap.
-// Defaults: [DefaultMaxAttempts], [DefaultRetryBase], [DefaultRetryCap].
+// WithRetry sets how API requests (create, get_upload_url, completion, ...)
+// are retried: at most maxAttempts tries, waiting a random time in
+// [0, min(cap, base·2^n)) between them (full jitter). A Retry-After from the
+// platform is honoured up to cap. Slice sends are retried by the Uploader
+// instead ([WithSliceRetry]). Defaults: [DefaultMaxAttempts],
+// [DefaultRetryBase], [DefaultRetryCap].
 func WithRetry(maxAttempts int, base, cap time.Duration) Option {
 	return func(o *clientOptions) {
 		if maxAttempts < 1 || base <= 0 || cap < base {
@@ -203,6 +206,8 @@ func WithUserAgent(ua string) Option {
 // WithTokenStore shares the access token through s, so that several processes
 // of one client ID reuse one token: the platform allows only 3 live tokens
 // per client ID, and minting more can log other instances out.
+// When s is also a [TokenLeaser] (as [FileTokenStore] is), the processes take
+// turns renewing it, and one of them mints when the shared token expires.
 func WithTokenStore(s TokenStore) Option {
 	return func(o *clientOptions) {
 		if s == nil {
@@ -222,6 +227,20 @@ func WithTokenRefreshMargin(d time.Duration) Option {
 			return
 		}
 		o.refreshMargin = d
+	}
+}
+
+// WithBandwidthLimit caps the bytes per second that all uploads through the
+// Client send, together: ten files at once share one cap. It covers slice
+// bodies (presigned PUTs, V2 slices, single-step uploads), not API calls.
+// [Client.SetBandwidthLimit] changes it while uploads run. Default: 0, no cap.
+func WithBandwidthLimit(bytesPerSec int64) Option {
+	return func(o *clientOptions) {
+		if bytesPerSec < 0 {
+			o.fail("WithBandwidthLimit: negative rate %d", bytesPerSec)
+			return
+		}
+		o.bandwidth = bytesPerSec
 	}
 }
 
@@ -246,7 +265,9 @@ const (
 	DefaultConcurrency = 4
 	// MaxConcurrency bounds WithConcurrency.
 	MaxConcurrency = 64
-	// DefaultSliceAttempts is how many times one slice is sent before the upload fails.
+	// DefaultSliceAttempts is the slice retry budget: a slice that fails this
+	// many times in a row while no other slice succeeds fails the upload
+	// (see [WithSliceRetry]).
 	DefaultSliceAttempts = 5
 	// DefaultPollInterval is the wait between completion polls; the platform
 	// asks for at least one second.
@@ -254,6 +275,9 @@ const (
 	// DefaultStallTimeout: a slice transfer that moves no byte for this long
 	// is cut and retried.
 	DefaultStallTimeout = time.Minute
+	// DefaultResponseTimeout: a slice attempt whose answer has not come this
+	// long after its last byte was sent is cut and retried.
+	DefaultResponseTimeout = 2 * time.Minute
 )
 
 // UploadOption configures an [Uploader], or one call of it.
@@ -266,19 +290,23 @@ type uploadConfig struct {
 	pollInterval    time.Duration
 	completeTimeout time.Duration // 0 = scaled with size
 	stallTimeout    time.Duration
+	responseTimeout time.Duration
 	tempDir         string
 	protocol        Protocol
 	checkpointDir   string
+	bandwidth       int64      // WithUploadBandwidthLimit; 0 = none
+	bw              *bandwidth // the cap of one upload call, made from bandwidth
 	errs            []error
 }
 
 func defaultUploadConfig() uploadConfig {
 	return uploadConfig{
-		concurrency:  DefaultConcurrency,
-		sliceRetry:   retryPolicy{maxAttempts: DefaultSliceAttempts, base: DefaultRetryBase, cap: DefaultRetryCap},
-		pollInterval: DefaultPollInterval,
-		stallTimeout: DefaultStallTimeout,
-		protocol:     V1,
+		concurrency:     DefaultConcurrency,
+		sliceRetry:      retryPolicy{maxAttempts: DefaultSliceAttempts, base: DefaultRetryBase, cap: DefaultRetryCap},
+		pollInterval:    DefaultPollInterval,
+		stallTimeout:    DefaultStallTimeout,
+		responseTimeout: DefaultResponseTimeout,
+		protocol:        V1,
 	}
 }
 
@@ -307,9 +335,14 @@ func WithProgress(fn func(Progress)) UploadOption {
 	return func(o *uploadConfig) { o.progress = fn }
 }
 
-// WithSliceRetry sets how a failed slice is retried: at most attempts sends,
-// with full-jitter backoff between base and cap. Default: [DefaultSliceAttempts]
-// sends, [DefaultRetryBase] to [DefaultRetryCap].
+// WithSliceRetry sets how failed slices are retried, with full-jitter
+// backoff between base and cap. The budget follows the upload's progress: a
+// slice that failed is sent again as long as other slices succeed, and the
+// upload fails once one slice has failed attempts times in a row with no
+// success of any slice in between. A platform that fails everything is so
+// given up on as fast as with a fixed budget. A single-step upload (one
+// request) gets attempts sends.
+// Default: [DefaultSliceAttempts], [DefaultRetryBase] to [DefaultRetryCap].
 func WithSliceRetry(attempts int, base, cap time.Duration) UploadOption {
 	return func(o *uploadConfig) {
 		if attempts < 1 || base <= 0 || cap < base {
@@ -346,7 +379,9 @@ func WithCompleteTimeout(d time.Duration) UploadOption {
 }
 
 // WithStallTimeout sets how long a slice transfer may move no byte before it
-// is cut and retried. There is no whole-slice timeout, so slow links work.
+// is cut and retried. It counts only while the slice is being sent: the wait
+// for the answer after the last byte is bounded by [WithResponseTimeout].
+// There is no whole-slice timeout, so slow links work.
 // Default: [DefaultStallTimeout].
 func WithStallTimeout(d time.Duration) UploadOption {
 	return func(o *uploadConfig) {
@@ -355,6 +390,21 @@ func WithStallTimeout(d time.Duration) UploadOption {
 			return
 		}
 		o.stallTimeout = d
+	}
+}
+
+// WithResponseTimeout sets how long a slice attempt waits for the
+// platform's answer once its last byte is sent, before it is cut and
+// retried. The platform may take a while to store a slice (or a whole file
+// sent in one request), so this is longer than the stall timeout.
+// Default: [DefaultResponseTimeout].
+func WithResponseTimeout(d time.Duration) UploadOption {
+	return func(o *uploadConfig) {
+		if d <= 0 {
+			o.fail("WithResponseTimeout: %v is not positive", d)
+			return
+		}
+		o.responseTimeout = d
 	}
 }
 
@@ -429,5 +479,19 @@ func WithCheckpointDir(dir string) UploadOption {
 			return
 		}
 		o.checkpointDir = dir
+	}
+}
+
+// WithUploadBandwidthLimit caps the bytes per second of one upload call,
+// beside the Client's cap (WithBandwidthLimit): its slices wait for both.
+// Given to NewUploader, each call of the Uploader gets a cap of its own.
+// Default: 0, no cap of its own.
+func WithUploadBandwidthLimit(bytesPerSec int64) UploadOption {
+	return func(o *uploadConfig) {
+		if bytesPerSec < 0 {
+			o.fail("WithUploadBandwidthLimit: negative rate %d", bytesPerSec)
+			return
+		}
+		o.bandwidth = bytesPerSec
 	}
 }

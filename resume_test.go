@@ -483,7 +483,7 @@ func TestResumeContentChangedUnderSameMtime(t *testing.T) {
 			_, err := e.uploader().ResumeFile(t.Context(), ue)
 			var ae *pan123.APIError
 			require.ErrorAs(t, err, &ae, "the platform's refusal at completion is returned")
-			assert.ErrorContains(t, err, "refused to complete")
+			assert.ErrorIs(t, err, pan123.ErrCompleteRefused)
 			_, per := putStats(e.srv.Requests())
 			assert.NotContains(t, per, 2, "slice 2 is unchanged and held: verified, not sent")
 

@@ -81,12 +81,17 @@ func md5Of(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
 // bytes left, so that a failed attempt can roll its progress back. Once the
 // attempt is over (finish), further reads fail: net/http may still read a
 // body after the request returned (when the server answered early), and
-// those bytes must not count after the rollback.
+// those bytes must not count after the rollback. Every data-plane body is
+// one, so the bandwidth caps are kept here: each read first waits (pace)
+// until its bytes may leave, and is cut to what may.
 type sliceBody struct {
 	src    io.ReaderAt // the slice is src[off : off+size]
 	off    int64
+	size   int64
 	r      io.Reader
 	onRead func(n int)
+	onEnd  func()                   // the last byte was read; may be nil
+	pace   func(n int) (int, error) // nil: no cap
 
 	mu   sync.Mutex
 	sent int64
@@ -94,6 +99,19 @@ type sliceBody struct {
 }
 
 func (b *sliceBody) Read(p []byte) (int, error) {
+	if b.pace != nil && len(p) > 0 {
+		b.mu.Lock()
+		left, done := b.size-b.sent, b.done
+		b.mu.Unlock()
+		if !done && left > 0 {
+			// Outside the lock: finish must not wait for a capped read.
+			n, err := b.pace(int(min(int64(len(p)), left)))
+			if err != nil {
+				return 0, err
+			}
+			p = p[:n]
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.done {
@@ -103,6 +121,9 @@ func (b *sliceBody) Read(p []byte) (int, error) {
 	if n > 0 {
 		b.sent += int64(n)
 		b.onRead(n)
+	}
+	if err == io.EOF && b.onEnd != nil {
+		b.onEnd()
 	}
 	return n, err
 }

@@ -190,8 +190,7 @@ func (s *tokenSource) renew(ctx context.Context) (Token, error) {
 		switch {
 		case err != nil:
 			s.log.WarnContext(ctx, "pan123: token store load failed", "err", err)
-		case t.AccessToken != "" && t.AccessToken != s.refusedToken() &&
-			(t.ExpiresAt.IsZero() || s.now().Before(t.ExpiresAt.Add(-s.margin))):
+		case s.usable(t):
 			return t, nil
 		}
 	}
@@ -204,8 +203,13 @@ func (s *tokenSource) renew(ctx context.Context) (Token, error) {
 		s.mu.Unlock()
 		return Token{}, err
 	}
-	start := s.now()
 	s.mu.Unlock()
+	r, shared, err := s.lease(ctx) // with a TokenLeaser, one process at a time mints
+	if err != nil || shared.AccessToken != "" {
+		return shared, err
+	}
+	defer r.release(ctx)
+	start := s.now()
 	t, err := s.fetch(ctx)
 	s.mu.Lock()
 	if fetchCounts(err) {
@@ -223,7 +227,7 @@ func (s *tokenSource) renew(ctx context.Context) (Token, error) {
 	}
 	s.log.DebugContext(ctx, "pan123: new access token", "expires_at", t.ExpiresAt)
 	if s.store != nil {
-		if err := s.store.Save(ctx, t); err != nil {
+		if err := r.save(ctx, t); err != nil {
 			s.log.WarnContext(ctx, "pan123: token store save failed", "err", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -58,6 +59,9 @@ func (u *Uploader) config(ctx context.Context, opts []UploadOption) (uploadConfi
 	cfg.apply(opts)
 	if len(cfg.errs) > 0 {
 		return cfg, fmt.Errorf("%w: %w", ErrInvalidInput, errors.Join(cfg.errs...))
+	}
+	if cfg.bandwidth > 0 {
+		cfg.bw = newBandwidth(cfg.bandwidth) // one cap per call
 	}
 	return cfg, nil
 }
@@ -117,8 +121,9 @@ func (u *Uploader) UploadFile(ctx context.Context, path string, in FileInput, op
 }
 
 // Upload uploads everything r yields into the drive; in.Name is required.
-// A reader that is also an io.ReaderAt and io.Seeker (an *os.File, a
-// *bytes.Reader) is read in place from its current offset; any other reader
+// A reader that is also an io.ReaderAt and io.Seeker that can seek (a
+// regular *os.File, a *bytes.Reader) is read in place from its current
+// offset; any other reader (a pipe such as os.Stdin in `tar c dir | prog`)
 // is spooled once to a temporary file while hashed (see WithTempDir).
 func (u *Uploader) Upload(ctx context.Context, r io.Reader, in FileInput, opts ...UploadOption) (*FileResult, error) {
 	t, err := u.driveTarget(in)
@@ -288,7 +293,7 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 		return nil, err
 	}
 	if ra, ok := r.(io.ReaderAt); ok {
-		if sk, ok := r.(io.Seeker); ok {
+		if sk, ok := r.(io.Seeker); ok && canSeek(sk) {
 			src, err := seekableSource(ra, sk, size)
 			if err != nil {
 				return nil, err
@@ -325,6 +330,13 @@ func (u *Uploader) runReader(ctx context.Context, r io.Reader, size int64, sum s
 		}
 	}
 	return u.upload(ctx, cfg, src, got, t, rep, nil)
+}
+
+// canSeek tells whether sk really seeks: an *os.File may be a pipe, a
+// terminal or a socket, which are streamed (spooled) instead.
+func canSeek(sk io.Seeker) bool {
+	_, err := sk.Seek(0, io.SeekCurrent)
+	return err == nil
 }
 
 func seekableSource(ra io.ReaderAt, sk io.Seeker, want int64) (*source, error) {
@@ -408,11 +420,16 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 		}
 	} else {
 		// All input checks are done: the token may be fetched meanwhile.
-		defer u.c.warmToken(ctx)()
+		// A local failure is returned at once: the wait for the fetch is
+		// cancelled, not sat out.
+		wctx, stopWarm := context.WithCancel(ctx)
+		defer stopWarm()
+		defer u.c.warmToken(wctx)()
 		rep.phase(PhaseHashing, 0)
 		var err error
 		sum, err = md5Of(ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
 		if err != nil {
+			stopWarm()
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -447,7 +464,7 @@ func (u *Uploader) upload(ctx context.Context, cfg uploadConfig, src *source, su
 	if st, ok := t.(*singleTarget); ok {
 		return st.upload(ctx, cfg, src, sum, rep)
 	}
-	c, err := t.create(ctx, sum, src.size)
+	c, err := u.createReconciled(ctx, t, sum, src.size)
 	if err != nil {
 		return nil, &UploadError{FileName: t.name(), Err: err}
 	}
@@ -490,6 +507,8 @@ type job struct {
 	rep   *reporter
 	skip  map[int]bool // slices verified on the platform (resume)
 	track tracker      // checkpoint; nil without WithCheckpointDir
+
+	successes atomic.Int64 // slices sent so far (renews the retry budget, see sendSlice)
 }
 
 // tracker records an upload's progress so that it can be resumed.
@@ -578,12 +597,35 @@ func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
 // errStalled cuts a slice transfer that moved no byte for the stall timeout.
 var errStalled = errors.New("slice transfer stalled")
 
+// errNoAnswer cuts a slice attempt whose answer did not come within the
+// response timeout after its last byte was sent.
+var errNoAnswer = errors.New("no answer to the slice")
+
 // sendSlice sends one slice, retrying with a fresh URL and a fresh reader.
+//
+// The retry budget follows the upload's progress: a slice is given up on
+// (and the upload with it) once it has failed budget times in a row with no
+// slice of the upload succeeding in between (budget from WithSliceRetry).
+// While other slices succeed, a failing slice keeps being retried with
+// backoff. A platform that fails everything is thus reported as fast as with
+// a fixed per-slice budget, and a slice that never succeeds is given up on
+// budget sends after the last success of the others.
+//
+// The model: if each send fails independently with probability p, a fixed
+// budget m loses an upload of n slices with probability about n·p^m
+// (p = 0.2, m = 5, 640 slices: 0.2). Here, while w workers are busy, a
+// slice is lost only if its m failures come with no success among the
+// others' sends in the same time, about w·m sends in a row: n·p^(w·m)
+// (p = 0.3, m = 5, w = 4: 3·10⁻¹¹ per slice). Only the last slices, with
+// fewer workers beside them, keep a risk near p^m (the last one alone:
+// 0.2 % at p = 0.3), whatever the file size.
 func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 	pol := j.cfg.sliceRetry
+	seen, streak := j.successes.Load(), 0
 	for attempt := 1; ; attempt++ {
 		sent, err := j.sendOnce(ctx, s, attempt)
 		if err == nil {
+			j.successes.Add(1)
 			if j.track != nil {
 				j.track.sliceDone(s.No)
 			}
@@ -593,7 +635,10 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if attempt >= pol.maxAttempts || !sliceRetryable(ctx, err) {
+		if now := j.successes.Load(); now != seen {
+			seen, streak = now, 0 // the upload moved: a fresh budget
+		}
+		if streak++; streak >= pol.maxAttempts || !sliceRetryable(ctx, err) {
 			j.rep.slice(EventBytes, 0, -sent, nil)
 			return &sliceError{no: s.No, err: err}
 		}
@@ -623,64 +668,98 @@ func sliceRetryable(ctx context.Context, err error) bool {
 	if errors.As(err, &ae) && ae.Method == "POST" && refreshable(err) {
 		return true
 	}
-	return errors.Is(err, errStalled) || retryable(ctx, err)
+	return errors.Is(err, errStalled) || errors.Is(err, errNoAnswer) || retryable(ctx, err)
 }
 
 // sendOnce makes one attempt at a slice and reports how many bytes left.
 func (j *job) sendOnce(ctx context.Context, s slicePlan, attempt int) (int64, error) {
-	return sendWithStall(ctx, j.cfg.stallTimeout, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
+	return sendWithStall(ctx, j.cfg, caps{j.c.bw, j.cfg.bw}, j.src.r, j.src.off+s.Off, s.Size, j.rep, func(ctx context.Context, body *sliceBody) error {
 		return j.t.sendSlice(ctx, j.sess, s, attempt, body)
 	})
 }
 
 // sendWithStall runs send with a fresh body over src[off:off+size] that
-// reports progress, under a stall detector, and says how many bytes left.
-func sendWithStall(ctx context.Context, stallTimeout time.Duration, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
+// reports progress and waits on the bandwidth caps bw, under a watchdog,
+// and says how many bytes left. While the body is read, an attempt that
+// moves no byte for the stall timeout is cut (errStalled); once the last
+// byte is read, the stall bound ends and the answer has the response
+// timeout of its own (errNoAnswer).
+func sendWithStall(ctx context.Context, cfg uploadConfig, bw caps, src io.ReaderAt, off, size int64, rep *reporter, send func(context.Context, *sliceBody) error) (int64, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stall := &stallTimer{d: stallTimeout, fire: func() { cancel(errStalled) }}
-	defer stall.stop()
-	body := &sliceBody{src: src, off: off, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
-		stall.touch()
+	wd := &watchdog{stall: cfg.stallTimeout, answer: cfg.responseTimeout, fire: cancel}
+	defer wd.stop()
+	body := &sliceBody{src: src, off: off, size: size, r: io.NewSectionReader(src, off, size), onRead: func(n int) {
+		wd.touch()
 		rep.add(int64(n))
-	}}
+	}, onEnd: wd.sent, pace: func(n int) (int, error) { return bw.wait(actx, n, wd.pause) }}
 	err := send(actx, body)
-	if err != nil && context.Cause(actx) == errStalled && ctx.Err() == nil {
-		err = fmt.Errorf("%w after %v: %w", errStalled, stallTimeout, err)
+	if cause := context.Cause(actx); err != nil && ctx.Err() == nil && (cause == errStalled || cause == errNoAnswer) {
+		d := cfg.stallTimeout
+		if cause == errNoAnswer {
+			d = cfg.responseTimeout
+		}
+		err = fmt.Errorf("%w after %v: %w", cause, d, err)
 	}
 	return body.finish(), err
 }
 
-// stallTimer cuts a slice attempt whose body moved no byte for d. It is
-// armed by the first read of the body, not before: the URL and token calls
-// that precede the transfer have their own timeouts, and cutting a token
-// refresh midway would waste a token (the platform allows only 3 live).
-type stallTimer struct {
-	d    time.Duration
-	fire func()
-	mu   sync.Mutex
-	t    *time.Timer
-	done bool
+// watchdog bounds one slice attempt. It is armed by the first read of the
+// body, not before: the URL and token calls that precede the transfer have
+// their own timeouts, and cutting a token refresh midway would waste a token
+// (the platform allows only 3 live). Each read moves the stall deadline;
+// the end of the body replaces it with the answer deadline.
+type watchdog struct {
+	stall, answer time.Duration
+	fire          context.CancelCauseFunc
+	mu            sync.Mutex
+	t             *time.Timer
+	answering     bool // the body was read to its end
+	done          bool
 }
 
-func (s *stallTimer) touch() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (w *watchdog) touch() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	switch {
-	case s.done:
-	case s.t == nil:
-		s.t = time.AfterFunc(s.d, s.fire)
+	case w.done || w.answering:
+	case w.t == nil:
+		w.t = time.AfterFunc(w.stall, func() { w.fire(errStalled) })
 	default:
-		s.t.Reset(s.d)
+		w.t.Reset(w.stall)
 	}
 }
 
-func (s *stallTimer) stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.done = true
-	if s.t != nil {
-		s.t.Stop()
+// sent switches from the stall bound to the answer bound.
+func (w *watchdog) sent() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done || w.answering {
+		return
+	}
+	w.answering = true
+	if w.t != nil && !w.t.Stop() {
+		return // the stall bound fired first
+	}
+	w.t = time.AfterFunc(w.answer, func() { w.fire(errNoAnswer) })
+}
+
+// pause stops the stall bound while a read waits on a bandwidth cap; the
+// read's touch re-arms it.
+func (w *watchdog) pause() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.t != nil && !w.answering {
+		w.t.Stop()
+	}
+}
+
+func (w *watchdog) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
+	if w.t != nil {
+		w.t.Stop()
 	}
 }
 
@@ -690,24 +769,31 @@ func DefaultCompleteTimeout(size int64) time.Duration {
 	return 2*time.Minute + time.Duration(size>>30)*time.Minute
 }
 
-// errCompleteTimeout: the platform did not finish the file in time. The
-// UploadError carries the session, so the caller can poll on by hand.
-var errCompleteTimeout = errors.New("the platform did not finish the file before the completion deadline")
+// ErrCompleteTimeout: every slice was sent but the platform did not finish
+// the file before the completion deadline ([WithCompleteTimeout]). The
+// [*UploadError] carries the session, so the caller can poll on by hand
+// (or resume: a checkpoint is kept).
+var ErrCompleteTimeout = errors.New("pan123: the platform did not finish the file before the completion deadline")
 
-// errCompleteRefused: the platform refused to finish the file after every
+// ErrCompleteRefused: the platform refused to finish the file after every
 // slice was sent, typically because the bytes do not have the MD5 declared
-// at create (the source changed during the upload).
-var errCompleteRefused = errors.New("the platform refused to complete the file (its content may not match the MD5 declared when the upload began; upload it again)")
+// when the upload began (the source changed during the upload). The session
+// can never complete: upload the file again. The platform's answer is
+// wrapped too (errors.As gives the [*APIError]).
+var ErrCompleteRefused = errors.New("pan123: the platform refused to complete the file (its content may not match the MD5 declared when the upload began; upload it again)")
 
 // complete calls upload_complete and, while the platform is verifying
 // (async, completed=false or code 20103), polls at the poll interval until
-// the deadline.
+// the deadline. A failed call ends it when it proves the file was refused
+// (see refusedCompletion), or when the SDK never retries it (an answer it
+// cannot read, 401); a transient error (5xx, network) or another business
+// code (code 1 "内部错误") is asked again at the next poll, until the deadline.
 func (j *job) complete(ctx context.Context) (string, error) {
 	limit := j.cfg.completeTimeout
 	if limit == 0 {
 		limit = DefaultCompleteTimeout(j.src.size)
 	}
-	dctx, cancel := context.WithTimeoutCause(ctx, limit, errCompleteTimeout)
+	dctx, cancel := context.WithTimeoutCause(ctx, limit, ErrCompleteTimeout)
 	defer cancel()
 	async := false
 	for {
@@ -725,11 +811,14 @@ func (j *job) complete(ctx context.Context) (string, error) {
 			async = true
 		case err == nil, errors.Is(err, ErrVerifying):
 			// not yet
+		case refusedCompletion(err):
+			return "", fmt.Errorf("%w: %w", ErrCompleteRefused, err)
+		case dctx.Err() == nil && (retryable(dctx, err) || businessCode(err)):
+			// Not a refusal: the platform may still finish the file.
+			j.c.log.WarnContext(ctx, "pan123: completion call failed; asking again", "file", j.t.name(), "err", err)
 		default:
-			var ae *APIError
-			if errors.As(err, &ae) && ae.Code != 0 && !errors.Is(err, ErrUnauthorized) && !errors.Is(err, ErrRateLimited) {
-				err = fmt.Errorf("%w: %w", errCompleteRefused, err)
-			}
+			// Final by the SDK's own rules (an answer it cannot read, 401,
+			// the deadline): the session is kept, not refused.
 			return "", completeErr(ctx, dctx, err)
 		}
 		if err := sleepCtx(dctx, j.cfg.pollInterval); err != nil {
@@ -738,9 +827,40 @@ func (j *job) complete(ctx context.Context) (string, error) {
 	}
 }
 
+// refusedCompletion tells whether a failed completion call proves that the
+// platform will never finish the file. A refusal is an answer with a
+// business code: code 1 (the platform's catch-all) only with a message that
+// says so, "文件上传失败" (upload failed: the bytes do not match the
+// declared MD5 or size) or a session that does not exist or expired
+// ("不存在", "过期"); any other code that is neither transient (429, 20103,
+// 5xx) nor 401. Code 1 with another message ("内部错误"), HTTP errors, network
+// errors and unreadable answers are not refusals.
+// businessCode: the platform answered a readable envelope with a
+// business code (not 401).
+func businessCode(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code != 0 && !errors.Is(err, ErrProtocol) && !errors.Is(err, ErrUnauthorized)
+}
+
+func refusedCompletion(err error) bool {
+	var ae *APIError
+	if !businessCode(err) || !errors.As(err, &ae) || retryable(context.Background(), ae) {
+		return false
+	}
+	if ae.Code == 1 {
+		for _, m := range []string{"文件上传失败", "不存在", "过期"} {
+			if strings.Contains(ae.Message, m) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
 func completeErr(ctx, dctx context.Context, err error) error {
-	if ctx.Err() == nil && errors.Is(context.Cause(dctx), errCompleteTimeout) {
-		return errCompleteTimeout
+	if ctx.Err() == nil && errors.Is(context.Cause(dctx), ErrCompleteTimeout) {
+		return ErrCompleteTimeout
 	}
 	return err
 }

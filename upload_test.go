@@ -6,7 +6,6 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -442,10 +441,14 @@ func TestUploadUnderFaults(t *testing.T) {
 		{name: "async completion with 20103", fake: []pan123test.Option{pan123test.WithAsync(2)},
 			v1: &faultPlan{[]F{{Op: pan123test.OpAsyncResult, Times: 2, Code: 20103}}, 6},
 			v2: &faultPlan{[]F{{Op: pan123test.OpV2Complete, Times: 2, Code: 20103}}, 6}},
-		{name: "stalled slice", opts: []pan123.UploadOption{pan123.WithStallTimeout(200 * time.Millisecond)},
-			v1:   &faultPlan{[]F{{Op: put, SliceNo: 2, Stall: time.Hour}}, 7},
-			v2:   &faultPlan{[]F{{Op: slice, SliceNo: 2, Stall: time.Hour}}, 7},
-			auto: &faultPlan{[]F{{Op: single, Stall: time.Hour}}, 2}},
+		// The fake reads nothing: a slice that fits in the socket buffers is
+		// all sent, and its answer is what the client waits for. Room for
+		// one more cut: on a starved machine a 6 MiB send can sit a second
+		// without a byte moving, which is a stall too.
+		{name: "stalled slice", opts: []pan123.UploadOption{pan123.WithStallTimeout(time.Second), pan123.WithResponseTimeout(2 * time.Second)},
+			v1:   &faultPlan{[]F{{Op: put, SliceNo: 2, Stall: time.Hour}}, 8},
+			v2:   &faultPlan{[]F{{Op: slice, SliceNo: 2, Stall: time.Hour}}, 8},
+			auto: &faultPlan{[]F{{Op: single, Stall: time.Hour}}, 3}},
 		{name: "token expiry mid-upload", expireOnce: true,
 			v1: &faultPlan{nil, 6},
 			// Every slice post in flight may meet the dead token once.
@@ -525,13 +528,11 @@ func TestUploadPermanentSliceFailure(t *testing.T) {
 			var ae *pan123.APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, 500, ae.HTTPStatus)
-			n := 0
-			for _, r := range e.srv.Requests() {
-				if r.Op == bytesOp(p, size) && (r.SliceNo == 2 || singleStep(p, size)) {
-					n++
-				}
-			}
-			assert.Equal(t, attempts, n, "sent exactly the retry budget")
+			// The budget, in a row after the last success of another slice.
+			limit := attempts
+			total, after := failedStreak(e.srv.Requests(), bytesOp(p, size), 0)
+			assert.GreaterOrEqual(t, total, limit, "retried up to the budget")
+			assert.LessOrEqual(t, after, 2*limit, "bounded after the last success")
 			assert.Zero(t, e.srv.Count(pan123test.OpComplete)+e.srv.Count(pan123test.OpV2Complete), "no completion after a failed slice")
 		})
 	}
@@ -814,7 +815,7 @@ func TestUploadHostileAnswers(t *testing.T) {
 			assert.Equal(t, 1, e.srv.Count(pan123test.OpGetUploadURL), "a protocol error is not retried")
 		})
 	}
-	// Upload hosts must be absolute http(s) URLs; none at all is refused too.
+	// Upload hosts must be http(s) URLs or bare hosts; none usable is refused.
 	const small, large = 20000, pan123.AutoSingleThreshold + 1
 	ftpServer := `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"p","reuse":false,"sliceSize":1048576,"servers":["ftp://example.invalid"]},"x-traceID":"t"}`
 	noServers := `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"p","reuse":false,"sliceSize":1048576,"servers":[]},"x-traceID":"t"}`
@@ -824,12 +825,13 @@ func TestUploadHostileAnswers(t *testing.T) {
 		size   int64
 		faults []pan123test.Fault
 	}{
-		"V2/ftp upload server":         {pan123.V2, small, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}}},
+		"V2/ftp upload server":         {pan123.V2, small, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}, emptyDomain}},
 		"V2/no servers, empty domain":  {pan123.V2, small, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: noServers}, emptyDomain}},
 		"Auto/empty domain":            {pan123.Auto, small, []pan123test.Fault{emptyDomain}},
-		"Auto large/ftp upload server": {pan123.Auto, large, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}}},
-		"Auto/relative domain": {pan123.Auto, small, []pan123test.Fault{{Op: pan123test.OpV2Domain,
-			Body: `{"code":0,"message":"ok","data":["openapi-upload.123242.com"],"x-traceID":"t"}`}}},
+		"Auto large/ftp upload server": {pan123.Auto, large, []pan123test.Fault{{Op: pan123test.OpV2Create, Body: ftpServer}, emptyDomain}},
+		// A bare host is taken as https (TestUploadHostsFromThePlatform); these are not usable.
+		"Auto/no usable domain": {pan123.Auto, small, []pan123test.Fault{{Op: pan123test.OpV2Domain,
+			Body: `{"code":0,"message":"ok","data":["ftp://openapi-upload.123242.com","http://"," ","mailto:a@b"],"x-traceID":"t"}`}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
@@ -855,8 +857,8 @@ func TestUploadCompleteTimeout(t *testing.T) {
 			var ue *pan123.UploadError
 			require.ErrorAs(t, err, &ue)
 			assert.NotEmpty(t, ue.PreuploadID, "the session is kept so the caller can poll on")
-			assert.False(t, errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "deadline"))
-			assert.Contains(t, err.Error(), "completion deadline")
+			assert.ErrorIs(t, err, pan123.ErrCompleteTimeout)
+			assert.NotErrorIs(t, err, pan123.ErrCompleteRefused)
 		})
 	}
 }

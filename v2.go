@@ -39,25 +39,46 @@ func (c *Client) CreateFileV2(ctx context.Context, req *CreateFileRequest) (*Cre
 }
 
 // UploadDomains returns the upload hosts for single-step uploads
-// (GET /upload/v2/file/domain; its data is a bare array).
+// (GET /upload/v2/file/domain; its data is a bare array), as base URLs:
+// entries that are not usable (another scheme, no host) are left out, and a
+// bare host is taken as https. It fails when no entry is usable.
 func (c *Client) UploadDomains(ctx context.Context) ([]string, error) {
 	var hosts []string
 	if err := c.do(ctx, &call{method: http.MethodGet, path: pathV2Domain, out: &hosts, replay: true}); err != nil {
 		return nil, err
 	}
-	if len(hosts) == 0 {
-		return nil, protocolError("domain answered no upload host")
-	}
-	return hosts, nil
+	return usableHosts("domain", hosts)
 }
 
-// uploadHost checks an upload host given by the platform.
-func uploadHost(h string) error {
-	u, err := url.Parse(h)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return protocolError("upload host %q is not an absolute http(s) URL", h)
+// uploadHost checks an upload host given by the platform and returns its
+// base URL. A bare host ("upload.example.com", no scheme) is taken as
+// https, as other clients of the platform do; any other scheme, a missing
+// host, credentials, a query or a fragment make it unusable.
+func uploadHost(h string) (string, error) {
+	h = strings.TrimSpace(h)
+	if h != "" && !strings.Contains(h, "://") {
+		h = "https://" + h
 	}
-	return nil
+	u, err := url.Parse(h)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", protocolError("upload host %q is not an absolute http(s) URL", h)
+	}
+	return h, nil
+}
+
+// usableHosts keeps the usable upload hosts of a list the platform answered
+// in what (see uploadHost), in order; it fails only when none is usable.
+func usableHosts(what string, list []string) ([]string, error) {
+	var hosts []string
+	for _, h := range list {
+		if u, err := uploadHost(h); err == nil {
+			hosts = append(hosts, u)
+		}
+	}
+	if len(hosts) == 0 {
+		return nil, protocolError("%s answered no usable upload host (%q)", what, list)
+	}
+	return hosts, nil
 }
 
 // UploadSliceV2 posts one slice to an upload server
@@ -66,7 +87,8 @@ func uploadHost(h string) error {
 // with a known Content-Length, never buffered. It makes one attempt; a 401
 // drops the token so that the next attempt gets a fresh one.
 func (c *Client) UploadSliceV2(ctx context.Context, server, preuploadID string, sliceNo int, sliceMD5 string, body io.Reader, size int64) error {
-	if err := uploadHost(server); err != nil {
+	server, err := uploadHost(server)
+	if err != nil {
 		return err
 	}
 	fields := [][2]string{{"preuploadID", preuploadID}, {"sliceNo", strconv.Itoa(sliceNo)}, {"sliceMD5", sliceMD5}}
@@ -104,7 +126,8 @@ type SingleUploadResult struct {
 // multipart request to an upload host (see [Client.UploadDomains]). It makes
 // one attempt: body cannot be replayed.
 func (c *Client) SingleUpload(ctx context.Context, server string, req *SingleUploadRequest, body io.Reader) (*SingleUploadResult, error) {
-	if err := uploadHost(server); err != nil {
+	server, err := uploadHost(server)
+	if err != nil {
 		return nil, err
 	}
 	if req == nil || req.Size <= 0 || req.Size > MaxSingleUploadSize {
@@ -229,9 +252,12 @@ func (t *v2Target) create(ctx context.Context, sum string, size int64) (created,
 	if err != nil {
 		return created{}, err
 	}
-	servers := r.Servers
-	if !r.Reuse && len(servers) == 0 {
-		// Some answers carry no servers; the domain endpoint has them.
+	var servers []string
+	if !r.Reuse {
+		servers, err = usableHosts("create", r.Servers)
+	}
+	if err != nil {
+		// Some answers carry no (usable) servers; the domain endpoint has them.
 		if servers, err = t.c.UploadDomains(ctx); err != nil {
 			return created{}, err
 		}
@@ -345,6 +371,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 	pol := cfg.sliceRetry
 	req := &SingleUploadRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name, Etag: sum, Size: src.size,
 		Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir}
+	ambiguousBefore := false // an earlier attempt may have stored the file
 	for attempt := 1; ; attempt++ {
 		r, sent, err := t.sendOnce(ctx, cfg, hosts[(attempt-1)%len(hosts)], req, src, rep)
 		if err == nil && r.Completed && r.FileID > 0 {
@@ -360,10 +387,29 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 		}
 		var ae *APIError
 		queued := errors.As(err, &ae) && ae.Code == 1 && strings.Contains(ae.Message, transientSingleMessage)
-		// Like create, a single-step upload that may have been acted on is
-		// not replayed under KeepBoth: a replay could store a second copy.
-		ambiguous := t.in.Duplicate == KeepBoth && !queued && !notSent(err)
-		if attempt >= pol.maxAttempts || ambiguous || !(queued || sliceRetryable(ctx, err)) {
+		// The platform may have stored the file when the whole request was
+		// sent and the answer is not a clear refusal. Such a failure, and a
+		// same-name refusal after one, is reconciled by looking in the
+		// parent folder before anything is sent again (see reconcile.go).
+		ambiguous := !queued && !notSent(err) && sent == src.size && (ae == nil || sliceRetryable(ctx, err))
+		sameName := ambiguousBefore && ae != nil && ae.Code == codeBusiness && !queued
+		ambiguousBefore = ambiguousBefore || ambiguous
+		if (ambiguous || sameName) && t.canReconcile() {
+			id, lerr := t.reconcile(ctx, sum, src.size)
+			if id > 0 {
+				t.c.log.WarnContext(ctx, "pan123: single-step answer lost; the file is in the folder", "file", t.in.Name, "err", err)
+				rep.slice(EventSliceDone, 1, 0, nil)
+				rep.phase(PhaseDone, 1)
+				return &upload{fileID: strconv.FormatInt(id, 10), name: t.in.Name, size: src.size, md5: sum}, nil
+			}
+			if lerr != nil {
+				err = fmt.Errorf("%w (and the folder could not be listed to check whether the file was stored: %w)", err, lerr)
+			} else {
+				ambiguous = false // not stored (or not listed yet): send again
+			}
+		}
+		stop := attempt >= pol.maxAttempts || (ambiguous && t.in.Duplicate == KeepBoth) || !(queued || sliceRetryable(ctx, err))
+		if stop {
 			rep.slice(EventBytes, 0, -sent, nil)
 			return nil, &UploadError{FileName: t.in.Name, Err: err}
 		}
@@ -384,7 +430,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 // sends, and reports how many bytes left.
 func (t *singleTarget) sendOnce(ctx context.Context, cfg uploadConfig, host string, req *SingleUploadRequest, src *source, rep *reporter) (*SingleUploadResult, int64, error) {
 	var r *SingleUploadResult
-	sent, err := sendWithStall(ctx, cfg.stallTimeout, src.r, src.off, src.size, rep, func(ctx context.Context, body *sliceBody) error {
+	sent, err := sendWithStall(ctx, cfg, caps{t.c.bw, cfg.bw}, src.r, src.off, src.size, rep, func(ctx context.Context, body *sliceBody) error {
 		var err error
 		r, err = t.c.SingleUpload(ctx, host, req, body)
 		return err

@@ -258,8 +258,8 @@ func TestV2LowLevel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, e.srv.UploadServers(), hosts)
 
-	err = e.c.UploadSliceV2(ctx, "upload.example", "p", 1, md5hex(nil), strings.NewReader("x"), 1)
-	require.ErrorIs(t, err, pan123.ErrProtocol, "a host without a scheme")
+	err = e.c.UploadSliceV2(ctx, "ftp://upload.example", "p", 1, md5hex(nil), strings.NewReader("x"), 1)
+	require.ErrorIs(t, err, pan123.ErrProtocol, "another scheme (a bare host is taken as https)")
 	_, err = e.c.SingleUpload(ctx, hosts[0], &pan123.SingleUploadRequest{Filename: "a", Etag: md5hex(nil), Size: pan123.MaxSingleUploadSize + 1}, strings.NewReader(""))
 	require.ErrorIs(t, err, pan123.ErrInvalidInput)
 	_, _, err = e.c.SHA1Reuse(ctx, nil)

@@ -43,6 +43,7 @@ func (s *Server) newToken() (string, time.Time) {
 		base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." +
 		base64.RawURLEncoding.EncodeToString([]byte(randHex(16)))
 	s.tokens[tok] = exp
+	s.limitTokens(tok)
 	return tok, exp
 }
 
@@ -56,6 +57,9 @@ func (s *Server) tokenValid(header string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	exp, ok := s.tokens[tok]
+	if !ok && s.replaced[tok] {
+		s.replacedUses++
+	}
 	return ok && s.now().Before(exp)
 }
 

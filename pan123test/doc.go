@@ -72,7 +72,7 @@
 // data null, like the platform. Codes and messages:
 //
 //   - 401 "access_token无效": missing, unknown or expired token (also after
-//     ExpireTokens).
+//     ExpireTokens, or logged out by newer ones under WithTokenLimit).
 //   - 401 "clientID或clientSecret错误": wrong credentials at access_token (the
 //     fake's choice of message).
 //   - 400 "参数错误: <detail>": the fake's code for requests that break the
@@ -155,12 +155,13 @@
 // natural expiry of tokens, URLs and sessions, [WithLatency] and
 // [WithBandwidth] for slow networks (real time), [WithAsync] for slow
 // completion, [WithRateLimit] for an account's per-endpoint request rates
-// (code 429 past them).
+// (code 429 past them), [WithTokenLimit] for the platform's few live tokens
+// per client ID.
 //
 // # Inspection
 //
 // [Server.Requests], [Server.Count], [Server.ResetRequests],
-// [Server.TokensIssued] report what clients sent; [Server.Files],
+// [Server.TokensIssued], [Server.ReplacedTokenUses] report what clients sent; [Server.Files],
 // [Server.Images], [Server.File], [Server.Image] and [Server.Parts] what the
 // fake stored. [Server.SeedFile] and [Server.SeedImage] add existing files.
 // Accessors return copies, except that File.Data is shared: do not modify it.

@@ -17,7 +17,9 @@ import (
 //
 // Exactly one way of failing applies, in this order: Drop, Location, Body,
 // Code, Status. A Stall runs first; a Stall alone delays the request and
-// then lets it be handled normally.
+// then lets it be handled normally. A Delay alone lets the request be
+// handled normally and holds its answer back; Lose alone lets it be handled
+// and drops the answer.
 type Fault struct {
 	Op      Op            // which requests
 	SliceNo int           // for OpPut / OpV2Slice / OpGetUploadURL / OpOSSGetUploadURL: only this slice; 0 = any
@@ -34,6 +36,12 @@ type Fault struct {
 	// Location answers a redirect to it: HTTP Status (default 307) with this
 	// Location header (sent as given, even if it does not parse) and an empty body.
 	Location string
+	// Delay holds the answer back this long (real time) after the whole
+	// request body was read: a platform slow to answer once the last byte is in.
+	Delay time.Duration
+	// Lose handles the request normally (the platform acts on it), then
+	// closes the connection instead of answering: an answer lost on the way.
+	Lose bool
 }
 
 type activeFault struct {
@@ -93,6 +101,7 @@ func (c *call) fault(half int64) bool {
 		c.abandon() // client gone or server closing
 		return true
 	}
+	c.delay, c.lose = f.Delay, f.Lose
 	for k, v := range f.Header {
 		c.w.Header()[k] = v
 	}
@@ -122,7 +131,7 @@ func (c *call) fault(half int64) bool {
 	case f.Status != 0:
 		c.envelope(f.Status, f.Status, codeMessage(f.Status), nil)
 	default:
-		return false // a stall only
+		return false // a stall, a delay or a lost answer only
 	}
 	return true
 }

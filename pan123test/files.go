@@ -237,7 +237,7 @@ func (s *Server) create(k kind, a args) (any, error) {
 	s.sessions[ss.id] = ss
 	d := createData{FileID: t.idValue(nil), PreuploadID: ss.id, SliceSize: ss.sliceSize}
 	if k == kindV2 {
-		d.Servers = s.UploadServers()
+		d.Servers = s.answeredServers()
 	}
 	return d, nil
 }

@@ -50,8 +50,10 @@ type config struct {
 	latency                time.Duration
 	clock                  func() time.Time
 	uploadServers          int
+	answeredServers        func(urls []string) []string
 	expiredAt              func(expiry time.Time) any
 	rates                  map[Op]rateLimit // WithRateLimit
+	tokenLimit             int              // WithTokenLimit
 }
 
 func defaultConfig() config {
@@ -85,6 +87,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("bandwidth and latency must be >= 0")
 	case c.clock == nil:
 		return fmt.Errorf("nil clock")
+	case c.tokenLimit < 0:
+		return fmt.Errorf("WithTokenLimit must be >= 0")
 	case c.uploadServers < 1:
 		return fmt.Errorf("WithUploadServers needs at least 1")
 	}
@@ -180,4 +184,12 @@ func WithClock(now func() time.Time) Option {
 // by domain. Default: 1.
 func WithUploadServers(n int) Option {
 	return func(c *config) { c.uploadServers = n }
+}
+
+// WithAnsweredServers makes create.servers (V2) and domain answer
+// f(urls) instead of urls, the base URLs of the fake's upload servers: a
+// platform whose list holds a bad entry (another scheme, a bare host) or a
+// stale host. Default: the URLs as they are.
+func WithAnsweredServers(f func(urls []string) []string) Option {
+	return func(c *config) { c.answeredServers = f }
 }

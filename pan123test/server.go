@@ -51,6 +51,12 @@ type Server struct {
 	urls     map[string]*presigned // by X-Amz-Signature
 	windows  map[Op]window         // WithRateLimit state
 	started  time.Time             // real time at start, for WithRateLimit windows
+
+	// WithTokenLimit: live tokens oldest first, the ones it logged out,
+	// and how many requests carried one of those.
+	liveOrder    []string
+	replaced     map[string]bool
+	replacedUses int
 }
 
 // firstFileID is the first ID handed out to file-family entries.
@@ -73,6 +79,7 @@ func NewServer(opts ...Option) *Server {
 		ClientSecret: cfg.clientSecret,
 		cfg:          cfg,
 		tokens:       map[string]time.Time{},
+		replaced:     map[string]bool{},
 		files:        newTree(false),
 		images:       newTree(true),
 		nextID:       firstFileID - 1,
@@ -116,13 +123,22 @@ func (s *Server) CloseUploadServer(i int) {
 }
 
 // UploadServers returns the base URLs of the V2 upload servers, in index
-// order (index 1 first), as answered by create.servers and domain.
+// order (index 1 first), as answered by create.servers and domain (unless
+// [WithAnsweredServers] says otherwise).
 func (s *Server) UploadServers() []string {
 	urls := make([]string, len(s.uploads))
 	for i, l := range s.uploads {
 		urls[i] = l.url
 	}
 	return urls
+}
+
+// answeredServers is what create.servers and domain answer.
+func (s *Server) answeredServers() []string {
+	if s.cfg.answeredServers != nil {
+		return s.cfg.answeredServers(s.UploadServers())
+	}
+	return s.UploadServers()
 }
 
 func (s *Server) now() time.Time { return s.cfg.clock() }
@@ -235,12 +251,14 @@ func (s *Server) serveHTTP(l *listener, w http.ResponseWriter, r *http.Request) 
 
 // call is one request being handled.
 type call struct {
-	s    *Server
-	w    http.ResponseWriter
-	r    *http.Request
-	body *body
-	rec  Request
-	done bool // logged
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	body  *body
+	rec   Request
+	done  bool          // logged
+	delay time.Duration // Fault.Delay: wait after the body, before answering
+	lose  bool          // Fault.Lose: act, then close without answering
 }
 
 // log records the request once, just before its answer is sent or its
@@ -282,8 +300,8 @@ func (c *call) abandon() { c.drop(0) }
 // Nothing is answered once the client went away or the server is closing.
 func (c *call) write(status int, contentType string, b []byte) {
 	_, _ = io.Copy(io.Discard, c.r.Body)
-	if c.r.Context().Err() != nil {
-		c.abandon() // client gone or server closing
+	if !c.sleep(c.delay) || c.r.Context().Err() != nil || c.lose {
+		c.abandon() // client gone, server closing, or the answer is to be lost
 		return
 	}
 	if contentType != "" {

@@ -48,7 +48,7 @@ func (s *Server) completeV2(a args) (any, error) {
 }
 
 // domain serves GET /upload/v2/file/domain: data is a bare array of URLs.
-func (s *Server) domain(args) (any, error) { return s.UploadServers(), nil }
+func (s *Server) domain(args) (any, error) { return s.answeredServers(), nil }
 
 // sha1Reuse serves /upload/v2/file/sha1_reuse: instant upload keyed on
 // SHA-1 and size (only files with a known SHA-1 match).

@@ -28,6 +28,8 @@
 // (of a file of -slow-per-conn bytes per worker) are compared with
 // min(concurrency × rate, 20 get_upload_url/s × slice size).
 //
+// With -bwlimit it runs only the bandwidth-cap section (see bwlimit.go).
+//
 // Every figure is the best (lowest time) of -reps runs, and peak RSS the
 // worst; runs of the floor and of the SDK are interleaved.
 package main
@@ -127,6 +129,10 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *bwCaps != "" {
+		check(runBandwidth(ctx, *dir)) // bwlimit.go
+		return
+	}
 	b := &bench{dir: *dir, reps: *reps, conc: *conc}
 	defer b.cleanup()
 

@@ -73,6 +73,7 @@ type config struct {
 	baseURL     string
 	demoSize    int64
 	fakeBW      int64
+	limit       int64 // -limit: bytes per second for all uploads; 0 = none
 	progress    string
 	verbose     bool
 	protocol    pan123.Protocol
@@ -137,7 +138,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 
 	var copts []pan123.Option
-	copts = append(copts, pan123.WithBaseURL(baseURL))
+	copts = append(copts, pan123.WithBaseURL(baseURL), pan123.WithBandwidthLimit(cfg.limit))
 	if cfg.verbose {
 		copts = append(copts, pan123.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
@@ -224,6 +225,7 @@ Flags:
 	fset.IntVar(&cfg.concurrency, "concurrency", pan123.DefaultConcurrency, fmt.Sprintf("slices in flight per file (1-%d)", pan123.MaxConcurrency))
 	fset.StringVar(&cfg.baseURL, "base-url", "", "API base URL (default "+pan123.DefaultBaseURL+"; needs credentials)")
 	demo := fset.String("demo-size", formatFlagSize(defaultDemoSize), "size of the generated demo file (no FILE, no credentials), e.g. 64MiB")
+	limit := fset.String("limit", "0", "cap on the upload rate, per second (e.g. 10MiB; KiB, MiB, GiB suffixes or plain bytes); 0 = none")
 	bw := fset.String("fake-bandwidth", formatFlagSize(defaultFakeBandwidth), "per-connection rate of the built-in fake platform, per second; 0 = unlimited")
 	fset.StringVar(&cfg.progress, "progress", "auto", "progress display: auto (a bar on a terminal, plain lines otherwise), bar, plain, or none")
 	fset.BoolVar(&cfg.verbose, "v", false, "log the SDK's requests to stderr")
@@ -282,6 +284,9 @@ Flags:
 	}
 	if cfg.demoSize, err = parseSize(*demo); err != nil || cfg.demoSize <= 0 || cfg.demoSize > pan123.MaxFileSize {
 		return cfg, usageErr("-demo-size %q: want a size from 1 byte to 10GiB, like 200MiB", *demo)
+	}
+	if cfg.limit, err = parseSize(*limit); err != nil {
+		return cfg, usageErr("-limit %q: want a size per second, like 10MiB, or 0", *limit)
 	}
 	if cfg.fakeBW, err = parseSize(*bw); err != nil || cfg.fakeBW < 0 {
 		return cfg, usageErr("-fake-bandwidth %q: want a size per second, like 32MiB, or 0", *bw)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-pan123/pan123/pan123test"
 )
@@ -117,6 +118,20 @@ func TestRunBuiltInFake(t *testing.T) {
 	}
 	if want := "uploaded small.bin: file ID "; !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "3.0 MiB, md5 "+sum) {
 		t.Errorf("stdout lacks the final line (%q, md5 %s):\n%s", want, sum, r.stdout)
+	}
+}
+
+// -limit caps the upload: 512 KiB at 1 MiB/s cannot take less than about
+// half a second (the cap lets no burst through at the start).
+func TestRunLimit(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	r := runCLI(t.Context(), map[string]string{"TMPDIR": t.TempDir()}, nil, "-demo-size", "512KiB", "-fake-bandwidth", "0", "-limit", "1MiB")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if d := time.Since(start); d < 450*time.Millisecond {
+		t.Errorf("512 KiB under -limit 1MiB took %v", d)
 	}
 }
 
@@ -247,6 +262,7 @@ func TestRunUsage(t *testing.T) {
 		{"bad demo size", none, []string{"-demo-size", "lots"}, `-demo-size "lots"`},
 		{"zero demo size", none, []string{"-demo-size", "0"}, `-demo-size "0"`},
 		{"bad fake bandwidth", none, []string{"-fake-bandwidth", "-1"}, `-fake-bandwidth "-1"`},
+		{"bad limit", creds, []string{"-limit", "fast", a}, `-limit "fast"`},
 		{"no file with credentials", creds, nil, "no FILE given"},
 		{"base URL without credentials", none, []string{"-base-url", srv.URL, a}, "-base-url needs credentials"},
 		{"client ID without secret", map[string]string{"PAN123_CLIENT_ID": "x"}, []string{a}, "PAN123_CLIENT_SECRET"},
