@@ -2,6 +2,16 @@
 // open platform: it puts files of any size, up to the platform's 10 GB cap,
 // into a user's drive or image bed (图床).
 //
+// Start with [NewUploader] and one of its two calls: [Uploader.UploadFile]
+// for a file on disk, [Uploader.Upload] for any io.Reader (a pipe, an HTTP
+// body). They do the whole job: hashing, instant upload, slices in
+// parallel, retries, completion. The image bed has the same pair,
+// [Uploader.UploadImageFile] and [Uploader.UploadImage]. The other methods
+// of [Client] and their request types are the platform's endpoints one by
+// one, for tools that drive the protocol by hand; most programs never need
+// them. To test code that uploads, use the fake platform in
+// [github.com/go-pan123/pan123/pan123test].
+//
 // # Quick start
 //
 //	c, err := pan123.New(clientID, clientSecret)

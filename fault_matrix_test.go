@@ -32,8 +32,9 @@ import (
 // goroutine and no temp file behind.
 
 // rigSlice is the slice size of the fake in the matrix tests: small, so
-// that a few hundred KiB make several slices.
-const rigSlice = 256 << 10
+// that a few hundred KiB make several slices (under -race, the bytes sent
+// are most of the matrix's time).
+const rigSlice = 64 << 10
 
 // rig is a fake platform with a client wired to it through a transport
 // that counts (and can watch) every request.
@@ -505,7 +506,7 @@ func TestFaultMatrix(t *testing.T) {
 		t.Skip("fault matrix: skipped in -short mode")
 	}
 	baseline := goleak.IgnoreCurrent()
-	sizes := []int64{1, 3*rigSlice + 7, 3<<20 + 123}
+	sizes := []int64{1, 3*rigSlice + 7, 5*rigSlice + 123} // 1, 4 and 6 slices: fewer and more than 4 workers
 	concs := []int{1, 4, 16}
 	list := scenarios()
 	var mu sync.Mutex

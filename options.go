@@ -294,6 +294,7 @@ type uploadConfig struct {
 	tempDir         string
 	protocol        Protocol
 	checkpointDir   string
+	storedName      bool       // WithStoredName
 	bandwidth       int64      // WithUploadBandwidthLimit; 0 = none
 	bw              *bandwidth // the cap of one upload call, made from bandwidth
 	errs            []error

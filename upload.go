@@ -83,7 +83,7 @@ type FileInput struct {
 // FileResult is a finished drive upload.
 type FileResult struct {
 	FileID int64  // the new file's ID
-	Name   string // the name asked for (the platform may suffix it under KeepBoth)
+	Name   string // the name asked for; the platform may suffix it under KeepBoth (see WithStoredName)
 	Size   int64
 	MD5    string // lowercase hex
 	Reused bool   // instant upload: the platform already had the content, no bytes were sent
@@ -117,7 +117,8 @@ func (u *Uploader) UploadFile(ctx context.Context, path string, in FileInput, op
 	if err != nil {
 		return nil, err
 	}
-	return driveResult(u.uploadPath(ctx, path, in.Size, in.MD5, t, opts))
+	res, err := driveResult(u.uploadPath(ctx, path, in.Size, in.MD5, t, opts))
+	return u.storedName(ctx, in, opts, res, err)
 }
 
 // Upload uploads everything r yields into the drive; in.Name is required.
@@ -130,8 +131,8 @@ func (u *Uploader) Upload(ctx context.Context, r io.Reader, in FileInput, opts .
 	if err != nil {
 		return nil, err
 	}
-	res, err := u.runReader(ctx, r, in.Size, in.MD5, t, opts)
-	return driveResult(res, err)
+	res, err := driveResult(u.runReader(ctx, r, in.Size, in.MD5, t, opts))
+	return u.storedName(ctx, in, opts, res, err)
 }
 
 // UploadImageFile uploads the file at path into the image bed. Resume works

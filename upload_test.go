@@ -26,7 +26,9 @@ import (
 	"github.com/go-pan123/pan123/pan123test"
 )
 
-const testSlice = 1 << 20 // the fake's slice size in these tests
+// testSlice is the fake's slice size in these tests: small, because under
+// -race every byte sent costs several copies and hashes.
+const testSlice = 256 << 10
 
 // env is a fake platform and a client wired to it, with fast retries.
 type env struct {
@@ -276,11 +278,13 @@ func TestUploadSizes(t *testing.T) {
 		p     pan123.Protocol
 		size  int64
 	}
+	// many slices: four times the default concurrency, and then some.
+	const many = 4*pan123.DefaultConcurrency*testSlice + 5
 	var cases []sizeCase
-	for _, size := range append(common, 64<<20) {
+	for _, size := range append(common, many) {
 		cases = append(cases, sizeCase{true, pan123.V1, size}, sizeCase{false, pan123.V1, size})
 	}
-	for _, size := range append(common, 20<<20) {
+	for _, size := range append(common, many) {
 		cases = append(cases, sizeCase{false, pan123.V2, size})
 	}
 	// Auto switches from single-step to V2 above AutoSingleThreshold.

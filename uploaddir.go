@@ -146,7 +146,8 @@ type DirResult struct {
 //
 // One failed file does not stop the others (unless in.FailFast): the result
 // lists every entry with its outcome, and the error joins the failures,
-// each an *UploadError. When ctx ends, files not started are reported
+// each an *UploadError. The result is never nil, so it can be read before
+// the error is checked. When ctx ends, files not started are reported
 // [OutcomeCanceled] and the error matches ctx.Err(). Bad input is reported
 // (ErrInvalidInput) before any request.
 //
@@ -164,7 +165,7 @@ func (u *Uploader) UploadDir(ctx context.Context, dir string, in DirInput, opts 
 		err = validateDirInput(u, in)
 	}
 	if err != nil {
-		return nil, err
+		return &DirResult{}, err
 	}
 	root, err := filepath.Abs(dir)
 	if err == nil {
@@ -174,7 +175,7 @@ func (u *Uploader) UploadDir(ctx context.Context, dir string, in DirInput, opts 
 		}
 	}
 	if err != nil {
-		return nil, invalidInput("UploadDir %s: %v", dir, err)
+		return &DirResult{}, invalidInput("UploadDir %s: %v", dir, err)
 	}
 	cacheFile := in.HashCache
 	if cacheFile == "" && cfg.checkpointDir != "" {
@@ -182,7 +183,7 @@ func (u *Uploader) UploadDir(ctx context.Context, dir string, in DirInput, opts 
 	}
 	cache, err := openHashCache(cacheFile)
 	if err != nil {
-		return nil, err
+		return &DirResult{}, err
 	}
 	defer cache.close()
 

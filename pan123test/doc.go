@@ -165,4 +165,12 @@
 // [Server.Images], [Server.File], [Server.Image] and [Server.Parts] what the
 // fake stored. [Server.SeedFile] and [Server.SeedImage] add existing files.
 // Accessors return copies, except that File.Data is shared: do not modify it.
+// A File prints as its ID, name, size and MD5, without its bytes.
+//
+// # A standalone server
+//
+// The command pan123test/cmd/pan123fake runs the fake as a server of its
+// own, for programs in any language; [WithAddr] sets its address, and
+// [Server.SaveState] and [Server.LoadState] keep its files, folders, upload
+// sessions and tokens in a directory across restarts.
 package pan123test

@@ -50,6 +50,7 @@ type config struct {
 	latency                time.Duration
 	clock                  func() time.Time
 	uploadServers          int
+	addr                   string
 	answeredServers        func(urls []string) []string
 	expiredAt              func(expiry time.Time) any
 	rates                  map[Op]rateLimit // WithRateLimit
@@ -68,6 +69,7 @@ func defaultConfig() config {
 		store:          StoreBytes,
 		clock:          time.Now,
 		uploadServers:  1,
+		addr:           "127.0.0.1:0",
 	}
 }
 
@@ -184,6 +186,14 @@ func WithClock(now func() time.Time) Option {
 // by domain. Default: 1.
 func WithUploadServers(n int) Option {
 	return func(c *config) { c.uploadServers = n }
+}
+
+// WithAddr sets the address the API host listens on, such as
+// "127.0.0.1:8123" or ":8123"; the V2 upload servers listen on the same
+// host, on free ports. URLs name 127.0.0.1 when the host is empty or
+// unspecified. Default: "127.0.0.1:0", a free port on loopback.
+func WithAddr(addr string) Option {
+	return func(c *config) { c.addr = addr }
 }
 
 // WithAnsweredServers makes create.servers (V2) and domain answer

@@ -62,9 +62,9 @@ type Server struct {
 // firstFileID is the first ID handed out to file-family entries.
 const firstFileID = 10000001
 
-// NewServer starts the API host and the V2 upload servers on 127.0.0.1 and
-// returns the running fake. The caller must [Server.Close] it, like an
-// httptest.Server. NewServer panics if an option value is invalid (a
+// NewServer starts the API host and the V2 upload servers on 127.0.0.1
+// (see [WithAddr]) and returns the running fake. The caller must
+// [Server.Close] it, like an httptest.Server. NewServer panics if an option value is invalid (a
 // negative size or TTL, zero upload servers) or if it cannot listen.
 func NewServer(opts ...Option) *Server {
 	cfg := defaultConfig()
@@ -156,11 +156,23 @@ type listener struct {
 }
 
 func (s *Server) listen(index int) *listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := s.cfg.addr
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		panic("pan123test: listen: " + err.Error())
 	}
-	l := &listener{index: index, url: "http://" + ln.Addr().String()}
+	if index > 0 {
+		addr = net.JoinHostPort(host, "0") // upload servers: free ports
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		panic("pan123test: listen: " + err.Error())
+	}
+	tcp := ln.Addr().(*net.TCPAddr)
+	if tcp.IP.IsUnspecified() {
+		tcp = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tcp.Port}
+	}
+	l := &listener{index: index, url: "http://" + tcp.String()}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.srv = &http.Server{
 		Handler:     http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveHTTP(l, w, r) }),

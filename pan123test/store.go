@@ -31,6 +31,26 @@ type File struct {
 	Reused        bool     // created by instant upload (create reuse=true or sha1_reuse)
 }
 
+// String renders the entry as its ID, name, size and MD5, never its bytes,
+// so that a test's t.Fatalf("stored %v", files) stays short:
+// "file 10000001 \"db.dump\" (3145728 bytes, md5 …)". %v, %+v and %s use it.
+func (f File) String() string {
+	id := strconv.FormatInt(f.ID, 10)
+	if f.ImageID != "" {
+		id = f.ImageID
+	}
+	if f.Dir {
+		return fmt.Sprintf("folder %s %q", id, f.Name)
+	}
+	return fmt.Sprintf("file %s %q (%d bytes, md5 %s)", id, f.Name, f.Size, f.MD5)
+}
+
+// GoString is %#v: the fields, with Data as its length only.
+func (f File) GoString() string {
+	return fmt.Sprintf("pan123test.File{ID:%d, ImageID:%q, ParentID:%d, ParentImageID:%q, Name:%q, Size:%d, MD5:%q, SHA1:%q, SliceMD5s:%d slices, Data:%d bytes, Dir:%t, Reused:%t}",
+		f.ID, f.ImageID, f.ParentID, f.ParentImageID, f.Name, f.Size, f.MD5, f.SHA1, len(f.SliceMD5s), len(f.Data), f.Dir, f.Reused)
+}
+
 // Part is a slice received for a live upload session.
 type Part struct {
 	SliceNo int

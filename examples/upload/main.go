@@ -186,7 +186,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		files = []string{path}
 	}
 
-	view := newView(cfg.progress, stdout)
+	// Progress goes to stderr and results to stdout, so that
+	// `upload *.tar > uploaded.txt` keeps only the results.
+	view := newView(cfg.progress, stderr)
 	code := exitOK
 	for _, path := range files {
 		if err := uploadOne(ctx, up, cfg, path, view, stdout); err != nil {
@@ -194,7 +196,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 				fmt.Fprintf(stderr, "upload: canceled: %s was not uploaded\n", path)
 				return exitFailed
 			}
-			fmt.Fprintf(stderr, "upload: %s: %s\n", path, describe(err))
+			fmt.Fprintf(stderr, "upload: %s\n", describe(path, err))
 			code = exitFailed
 		}
 	}
@@ -357,15 +359,33 @@ func uploadOne(ctx context.Context, up *pan123.Uploader, cfg config, path string
 
 func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }
 
-// describe renders an upload error as one line, with the platform's trace ID
-// when there is one (123pan support asks for it).
-func describe(err error) string {
+// describe renders the failed upload of path as one line: the path once
+// (and the remote name if it differs), the cause, an English hint for a
+// platform answer the SDK knows, and the platform's trace ID when there is
+// one (123pan support asks for it).
+func describe(path string, err error) string {
 	msg := oneLine(err)
-	var ae *pan123.APIError
-	if errors.As(err, &ae) && ae.TraceID != "" && !strings.Contains(msg, ae.TraceID) {
-		msg += " (trace ID " + ae.TraceID + ")"
+	var ue *pan123.UploadError
+	if errors.As(err, &ue) {
+		// The SDK's error names the remote file; the line names the path.
+		rest, ok := strings.CutPrefix(msg, "pan123: upload "+ue.FileName)
+		if ok {
+			msg = strings.TrimPrefix(rest, ": ")
+			if ue.FileName != filepath.Base(path) {
+				path += " (as " + ue.FileName + ")"
+			}
+		}
 	}
-	return msg
+	var ae *pan123.APIError
+	if errors.As(err, &ae) {
+		if h := ae.Hint(); h != "" {
+			msg += " [" + h + "]"
+		}
+		if ae.TraceID != "" && !strings.Contains(msg, ae.TraceID) {
+			msg += " (trace ID " + ae.TraceID + ")"
+		}
+	}
+	return path + ": " + msg
 }
 
 // oneLine joins a multi-line error (errors.Join) into one line.

@@ -57,16 +57,44 @@ type barView struct {
 	fullWidth bool
 	bar       *progressbar.ProgressBar
 	skipped   int // slices a resume found on the platform
+	resumed   resumeBase
+}
+
+// resumeBase keeps a resumed upload's speed honest: the verified slices are
+// reported as done in one step right after the uploading phase starts, and
+// are not bytes sent in this run.
+type resumeBase struct {
+	waiting bool  // the next bytes report is the verified slices
+	base    int64 // bytes already on the platform
+}
+
+// start is called at each phase; resumed says the phase resumes an upload.
+func (r *resumeBase) start(resumed bool) { *r = resumeBase{waiting: resumed} }
+
+// take reports whether p is the verified slices' report, and keeps its size.
+func (r *resumeBase) take(p pan123.Progress) bool {
+	if !r.waiting || p.Event != pan123.EventBytes {
+		return false
+	}
+	r.waiting, r.base = false, p.Done
+	return true
 }
 
 func (v *barView) update(p pan123.Progress) {
+	if v.resumed.take(p) {
+		// The bar counts the bytes this run sends.
+		v.bar = v.newBar(fmt.Sprintf("%-9s %s", p.Phase, p.Name), p.Total-p.Done)
+		return
+	}
 	switch p.Event {
 	case pan123.EventPhase:
 		v.finish()
-		if line := resumeLine(p, &v.skipped); line != "" {
+		line := resumeLine(p, &v.skipped)
+		if line != "" {
 			fmt.Fprintln(v.w, line)
 		}
-		if (p.Phase == pan123.PhaseHashing || p.Phase == pan123.PhaseUploading) && p.Total > 0 {
+		v.resumed.start(line != "")
+		if (p.Phase == pan123.PhaseHashing || p.Phase == pan123.PhaseUploading) && p.Total > 0 && line == "" {
 			v.bar = v.newBar(fmt.Sprintf("%-9s %s", p.Phase, p.Name), p.Total)
 		}
 	case pan123.EventReused:
@@ -82,7 +110,7 @@ func (v *barView) update(p pan123.Progress) {
 		}
 	}
 	if v.bar != nil && p.Event != pan123.EventPhase {
-		_ = v.bar.Set64(p.Done) // Done may go back when a slice is retried
+		_ = v.bar.Set64(p.Done - v.resumed.base) // Done may go back when a slice is retried
 	}
 }
 
@@ -130,6 +158,7 @@ type plainView struct {
 	step    int // last 10 % step printed in this phase
 	start   time.Time
 	skipped int // slices a resume found on the platform
+	resumed resumeBase
 }
 
 // resumeLine says, when a resumed upload starts sending, how many slices
@@ -144,17 +173,23 @@ func resumeLine(p pan123.Progress, skipped *int) string {
 }
 
 func (v *plainView) update(p pan123.Progress) {
+	if v.resumed.take(p) {
+		v.start = time.Now() // the speed counts from here, over the bytes sent
+		return
+	}
 	switch p.Event {
 	case pan123.EventPhase:
 		v.step, v.start = 0, time.Now()
-		if line := resumeLine(p, &v.skipped); line != "" {
+		line := resumeLine(p, &v.skipped)
+		if line != "" {
 			fmt.Fprintln(v.w, line)
 		}
+		v.resumed.start(line != "")
 		switch p.Phase {
 		case pan123.PhaseHashing:
 			fmt.Fprintf(v.w, "%s: hashing %s\n", p.Name, formatSize(p.Total))
 		case pan123.PhaseUploading:
-			fmt.Fprintf(v.w, "%s: uploading %s in %d slices\n", p.Name, formatSize(p.Total), p.Slices)
+			fmt.Fprintf(v.w, "%s: uploading %s in %s\n", p.Name, formatSize(p.Total), plural(p.Slices, "slice"))
 		case pan123.PhaseCompleting:
 			fmt.Fprintf(v.w, "%s: completing\n", p.Name)
 		}
@@ -175,11 +210,19 @@ func (v *plainView) update(p pan123.Progress) {
 	if step := int(p.Done * 10 / p.Total); step > v.step {
 		v.step = step
 		rate := ""
-		if s := time.Since(v.start).Seconds(); s > 0 {
-			rate = ", " + formatSize(int64(float64(p.Done)/s)) + "/s"
+		if s := time.Since(v.start).Seconds(); s > 0 && p.Done > v.resumed.base {
+			rate = ", " + formatSize(int64(float64(p.Done-v.resumed.base)/s)) + "/s"
 		}
 		fmt.Fprintf(v.w, "%s: %s %3d%% (%s of %s%s)\n", p.Name, p.Phase, step*10, formatSize(p.Done), formatSize(p.Total), rate)
 	}
 }
 
 func (v *plainView) end() {}
+
+// plural renders "1 slice", "3 slices".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package pan123_test
+
+const raceEnabled = true
