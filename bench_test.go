@@ -1,7 +1,7 @@
 package pan123
 
 // Benchmarks of the upload path's hot pieces. The end-to-end figures (ratio
-// to the machine's floor, peak RSS, slow link) come from cmd/pan123bench.
+// to the machine's floor, peak RSS, links) come from cmd/pan123bench.
 //
 //	go test -run '^$' -bench . -benchmem
 

@@ -351,9 +351,9 @@ func withClient(t target, c *Client) target {
 	case *driveTarget:
 		return &driveTarget{c: c, in: t.in}
 	case *v2Target:
-		return &v2Target{driveTarget{c: c, in: t.in}}
+		return &v2Target{driveTarget: driveTarget{c: c, in: t.in}}
 	case *singleTarget:
-		return &singleTarget{v2Target{driveTarget{c: c, in: t.in}}}
+		return &singleTarget{v2Target{driveTarget: driveTarget{c: c, in: t.in}}}
 	case *imageTarget:
 		return &imageTarget{c: c, in: t.in}
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -55,6 +56,9 @@ type Client struct {
 	log     *slog.Logger
 	ua      string
 	now     func() time.Time
+	// v2SliceSize is the slice size of the last V2 create answer: the
+	// hashing pass of the next V2 upload prepares slice MD5s of that size.
+	v2SliceSize atomic.Int64
 }
 
 // DefaultAPITimeout bounds one API call (not a slice upload) when the HTTP

@@ -31,9 +31,10 @@
 // is given; a plain io.Reader is spooled to a temporary file during that
 // read), and calls create. If the platform already has the content, that is
 // the end: an instant upload, no bytes sent. Otherwise slices of exactly the
-// platform's slice size are sent by up to WithConcurrency workers, each with a
-// presigned URL fetched right before its PUT, and the file is completed,
-// polling while the platform verifies it.
+// platform's slice size are sent by up to WithConcurrency workers, each
+// slice with a fresh presigned URL (fetched while the worker's previous slice
+// is still sending, so that the round trip does not stall the transfer), and
+// the file is completed, polling while the platform verifies it.
 //
 // # Protocols
 //

@@ -361,8 +361,10 @@ func scenarios() []scenario {
 				}
 				return nil
 			},
-			// every URL fetched but not yet used is expired: at most one per worker
-			extra: func(f flow, _, conc int) int { return conc * f.perSlice() }},
+			// Every URL fetched but not yet used is expired: at most two per
+			// worker (the one its PUT uses and the one fetched ahead), each
+			// costing a 403 and a fresh URL.
+			extra: func(f flow, _, conc int) int { return 2 * conc * f.perSlice() }},
 		{name: "slow slice (stall)", faults: func(f flow) []pan123test.Fault {
 			return []pan123test.Fault{{Op: f.slice, Stall: 2 * time.Second}}
 		}, upOpts: []pan123.UploadOption{pan123.WithStallTimeout(300 * time.Millisecond), pan123.WithResponseTimeout(time.Second)},

@@ -51,29 +51,79 @@ var hashBufs = sync.Pool{New: func() any { b := make([]byte, hashBufSize); retur
 // md5Of hashes n bytes of r from off, calling onRead with each chunk size.
 // A source that yields fewer than n bytes is io.ErrUnexpectedEOF.
 func md5Of(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
-	h := md5.New()
-	bp := hashBufs.Get().(*[]byte)
+	sum, _, err := hashPass(r, off, n, 0, onRead)
+	return sum, err
+}
+
+// hashPass reads n bytes of r from off once and returns their MD5 and, when
+// sliceSize > 0, the MD5 of each sliceSize piece (the last one shorter). The
+// slice hasher runs on another goroutine over the same buffers (two hashers,
+// one read), so on two cores the pass takes the time of one MD5. onRead gets
+// each chunk size. A source that yields fewer than n bytes is
+// io.ErrUnexpectedEOF.
+func hashPass(r io.ReaderAt, off, n, sliceSize int64, onRead func(int)) (string, []string, error) {
+	bp, bp2 := hashBufs.Get().(*[]byte), hashBufs.Get().(*[]byte)
 	defer hashBufs.Put(bp)
-	buf := *bp
+	defer hashBufs.Put(bp2)
+	free := make(chan []byte, 2) // buffers neither hasher is reading
+	free <- *bp
+	free <- *bp2
+	var sums []string
+	work := make(chan []byte, 1)
+	hashed := make(chan struct{})
+	if sliceSize > 0 {
+		go func() {
+			defer close(hashed)
+			h, in := md5.New(), int64(0)
+			for b := range work {
+				for rest := b; len(rest) > 0; {
+					k := min(int64(len(rest)), sliceSize-in)
+					h.Write(rest[:k])
+					rest, in = rest[k:], in+k
+					if in == sliceSize {
+						sums, in = append(sums, hex.EncodeToString(h.Sum(nil))), 0
+						h.Reset()
+					}
+				}
+				free <- b[:cap(b)]
+			}
+			if in > 0 {
+				sums = append(sums, hex.EncodeToString(h.Sum(nil)))
+			}
+		}()
+	} else {
+		close(hashed)
+	}
+	end := func() { close(work); <-hashed }
+	h := md5.New()
 	sr := io.NewSectionReader(r, off, n)
-	var done int64
-	for done < n {
+	for done := int64(0); done < n; {
+		buf := <-free
 		k, err := io.ReadFull(sr, buf[:min(int64(len(buf)), n-done)])
 		if k > 0 {
+			if sliceSize > 0 {
+				work <- buf[:k]
+			} else {
+				free <- buf
+			}
 			h.Write(buf[:k])
 			done += int64(k)
 			if onRead != nil {
 				onRead(k)
 			}
+		} else {
+			free <- buf
 		}
 		if err != nil {
+			end()
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return "", io.ErrUnexpectedEOF // the source shrank
+				return "", nil, io.ErrUnexpectedEOF // the source shrank
 			}
-			return "", err
+			return "", nil, err
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	end()
+	return hex.EncodeToString(h.Sum(nil)), sums, nil
 }
 
 // sliceBody is the body of one slice attempt: a fresh section reader that

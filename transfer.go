@@ -9,6 +9,15 @@ import (
 	"net/url"
 )
 
+// parsePresignedURL checks that a presigned URL is an absolute http(s) URL.
+func parsePresignedURL(presignedURL string) (*url.URL, error) {
+	u, err := url.Parse(presignedURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, protocolError("presigned URL is not an absolute http(s) URL (%q)", sanitizeURL(presignedURL))
+	}
+	return u, nil
+}
+
 // PutSlice uploads size bytes from body to a presigned URL with one PUT, as
 // get_upload_url's answer asks: Content-Length set, Content-Type
 // application/octet-stream, and neither Authorization nor Platform (the URL
@@ -18,9 +27,9 @@ func (c *Client) PutSlice(ctx context.Context, presignedURL string, body io.Read
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
-	u, err := url.Parse(presignedURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return protocolError("presigned URL is not an absolute http(s) URL (%q)", sanitizeURL(presignedURL))
+	u, err := parsePresignedURL(presignedURL)
+	if err != nil {
+		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, presignedURL, body)
 	if err != nil {

@@ -428,7 +428,7 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 		defer u.c.warmToken(wctx)()
 		rep.phase(PhaseHashing, 0)
 		var err error
-		sum, err = md5Of(ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
+		sum, err = hashSource(t, ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
 		if err != nil {
 			stopWarm()
 			if ctx.Err() != nil {
@@ -457,7 +457,8 @@ func (r ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
 type session struct {
 	preuploadID string
 	sliceSize   int64
-	servers     []string // V2 upload hosts
+	servers     []string  // V2 upload hosts
+	urls        *urlAhead // V1 URLs fetched ahead, while slices are sent
 }
 
 // upload is the flow after hashing: create, slices, complete.
@@ -529,7 +530,11 @@ func (j *job) finish(ctx context.Context) (string, error) {
 	if done := j.skippedBytes(plan); done > 0 {
 		j.rep.add(done)
 	}
-	if err := j.sendSlices(ctx, plan); err != nil {
+	j.sess.urls = newURLAhead(ctx, j.c.now, plan, j.skip, j.cfg.concurrency)
+	err = j.sendSlices(ctx, plan)
+	j.sess.urls.close()
+	j.sess.urls = nil
+	if err != nil {
 		var se *sliceError
 		if errors.As(err, &se) {
 			return "", j.fail(se.no, se.err)
@@ -902,16 +907,27 @@ type target interface {
 	asyncResult(ctx context.Context, s session) (completion, error)
 }
 
-// putV1 is the V1 slice send of both families: a fresh URL, then the PUT.
+// putV1 is the V1 slice send of both families: a fresh URL (fetched while
+// the previous slice was sending, see urlAhead), then the PUT.
 func putV1(ctx context.Context, c *Client, urlPath string, s session, p slicePlan, body io.Reader) error {
-	u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, p.No)
+	u, err := s.urls.get(ctx, p.No, func(ctx context.Context, no int) (string, error) {
+		u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, no)
+		if err != nil {
+			return "", fmt.Errorf("get upload url: %w", err)
+		}
+		if u.PresignedURL == "" {
+			return "", protocolError("get_upload_url answered an empty presignedURL")
+		}
+		// Checked here too, so that a bad answer fetches nothing ahead.
+		if _, err := parsePresignedURL(u.PresignedURL); err != nil {
+			return "", err
+		}
+		return u.PresignedURL, nil
+	})
 	if err != nil {
-		return fmt.Errorf("get upload url: %w", err)
+		return err
 	}
-	if u.PresignedURL == "" {
-		return protocolError("get_upload_url answered an empty presignedURL")
-	}
-	return c.PutSlice(ctx, u.PresignedURL, body, p.Size)
+	return c.PutSlice(ctx, u, body, p.Size)
 }
 
 type driveTarget struct {

@@ -302,13 +302,60 @@ func escapeQuotes(s string) string {
 
 // v2Target is the drive over V2: slices round-robin over the upload
 // servers, each retry moving to the next server (failover).
-type v2Target struct{ driveTarget }
+type v2Target struct {
+	driveTarget
+	pre sliceSums // from the hashing pass
+}
+
+// defaultV2SliceSize is the slice size the hashing pass prepares V2 slice
+// MD5s for until a V2 create of the Client has answered one: 16 MiB, the
+// size in every V2 answer seen.
+const defaultV2SliceSize int64 = 16 << 20
+
+// sliceSums are the MD5s of a file's slices of one size.
+type sliceSums struct {
+	size int64
+	sums []string
+}
+
+// lookup returns slice p's MD5 if it was computed for this slice size.
+func (s sliceSums) lookup(size int64, p slicePlan) (string, bool) {
+	if size != s.size || p.No < 1 || p.No > len(s.sums) {
+		return "", false
+	}
+	return s.sums[p.No-1], true
+}
+
+// hashSource is the whole-file hashing pass. For V2 it computes the slice
+// MD5s too, for the slice size the Client's last V2 create answered, so
+// that no slice is hashed again before its post unless create answers
+// another size.
+func hashSource(t target, r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
+	v2, ok := t.(*v2Target)
+	if !ok {
+		return md5Of(r, off, n, onRead)
+	}
+	return v2.hashPass(r, off, n, onRead)
+}
+
+func (t *v2Target) hashPass(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
+	size := t.c.v2SliceSize.Load()
+	if size <= 0 {
+		size = defaultV2SliceSize
+	}
+	sum, sums, err := hashPass(r, off, n, size, onRead)
+	t.pre = sliceSums{size: size, sums: sums}
+	return sum, err
+}
 
 func (t *v2Target) create(ctx context.Context, sum string, size int64) (created, error) {
 	r, err := t.c.CreateFileV2(ctx, &CreateFileRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
 		Etag: sum, Size: size, Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir})
 	if err != nil {
 		return created{}, err
+	}
+	if r.SliceSize > 0 {
+		t.c.v2SliceSize.Store(r.SliceSize)
 	}
 	var servers []string
 	if !r.Reuse {
@@ -332,12 +379,16 @@ func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attemp
 	if !ok {
 		return errors.New("v2: unexpected slice body")
 	}
-	// The slice MD5 goes before the bytes in the form, so it is computed
-	// first from the same section (a second read of the slice, served by the
+	// The slice MD5 goes before the bytes in the form. The hashing pass
+	// computed it when it knew the slice size; otherwise it is computed
+	// here from the same section (a second read of the slice, served by the
 	// page cache), rather than holding slices in memory.
-	sum, err := md5Of(sb.src, sb.off, p.Size, nil)
-	if err != nil {
-		return err
+	sum, ok := t.pre.lookup(s.sliceSize, p)
+	if !ok {
+		var err error
+		if sum, err = md5Of(sb.src, sb.off, p.Size, nil); err != nil {
+			return err
+		}
 	}
 	server := s.servers[(p.No-1+attempt-1)%len(s.servers)]
 	return t.c.UploadSliceV2(ctx, server, s.preuploadID, p.No, sum, body, p.Size)
@@ -364,11 +415,11 @@ func resolveTarget(cfg uploadConfig, t target, size int64) target {
 	}
 	switch {
 	case cfg.protocol == V2:
-		return &v2Target{*dt}
+		return &v2Target{driveTarget: *dt}
 	case cfg.protocol == Auto && size <= AutoSingleThreshold:
-		return &singleTarget{v2Target{*dt}}
+		return &singleTarget{v2Target{driveTarget: *dt}}
 	case cfg.protocol == Auto:
-		return &v2Target{*dt}
+		return &v2Target{driveTarget: *dt}
 	}
 	return t
 }

@@ -375,3 +375,35 @@ func TestSingleStepReusesUploadHosts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, e.srv.Count(pan123test.OpV2Domain), "the hosts are asked again after a failure")
 }
+
+// countingReaderAt counts the bytes read from it.
+type countingReaderAt struct {
+	*bytes.Reader
+	n atomic.Int64
+}
+
+func (r *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.Reader.ReadAt(p, off)
+	r.n.Add(int64(n))
+	return n, err
+}
+
+// TestV2SliceMD5sFromTheHashingPass: V2 reads the source once for the
+// hashes and once to send it, when the hashing pass knew the slice size
+// (the last V2 create's answer); otherwise each slice is hashed again before
+// its post.
+func TestV2SliceMD5sFromTheHashingPass(t *testing.T) {
+	const slice = 64 << 10
+	e := newEnv(t, pan123test.WithSliceSize(slice))
+	up := e.uploader(pan123.WithProtocol(pan123.V2))
+	for i, reads := range []int64{3, 2} { // the first upload learns the slice size
+		_, data := writeRandom(t, t.TempDir(), 5*slice+100, uint64(40+i))
+		src := &countingReaderAt{Reader: bytes.NewReader(data)}
+		res, err := up.Upload(t.Context(), src, pan123.FileInput{Name: fmt.Sprintf("v2-%d.bin", i)})
+		require.NoError(t, err)
+		f, ok := e.srv.File(res.FileID)
+		require.True(t, ok)
+		require.True(t, bytes.Equal(data, f.Data))
+		assert.Equal(t, reads*int64(len(data)), src.n.Load(), "upload %d: bytes read", i+1)
+	}
+}

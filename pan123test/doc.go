@@ -152,11 +152,11 @@
 //
 // Other knobs: [Server.ExpireTokens], [Server.ExpireURLs],
 // [Server.ExpirePreuploads], [Server.CloseUploadServer], [WithClock] for
-// natural expiry of tokens, URLs and sessions, [WithLatency] and
-// [WithBandwidth] for slow networks (real time), [WithAsync] for slow
-// completion, [WithRateLimit] for an account's per-endpoint request rates
-// (code 429 past them), [WithTokenLimit] for the platform's few live tokens
-// per client ID.
+// natural expiry of tokens, URLs and sessions, [WithLatency],
+// [WithAPILatency] and [WithBandwidth] for slow networks (real time),
+// [WithAsync] for slow completion, [WithRateLimit] for an account's
+// per-endpoint request rates (code 429 past them), [WithTokenLimit] for the
+// platform's few live tokens per client ID.
 //
 // # Inspection
 //

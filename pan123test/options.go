@@ -48,6 +48,7 @@ type config struct {
 	store                  StoreMode
 	bandwidth              int64
 	latency                time.Duration
+	apiLatency             time.Duration
 	clock                  func() time.Time
 	uploadServers          int
 	addr                   string
@@ -85,7 +86,7 @@ func (c *config) validate() error {
 		return fmt.Errorf("WithAsync polls must be >= 0")
 	case c.store < StoreBytes || c.store > StoreNothing:
 		return fmt.Errorf("unknown StoreMode %d", c.store)
-	case c.bandwidth < 0 || c.latency < 0:
+	case c.bandwidth < 0 || c.latency < 0 || c.apiLatency < 0:
 		return fmt.Errorf("bandwidth and latency must be >= 0")
 	case c.clock == nil:
 		return fmt.Errorf("nil clock")
@@ -172,6 +173,13 @@ func WithBandwidth(bytesPerSecond int64) Option {
 // Default: 0.
 func WithLatency(d time.Duration) Option {
 	return func(c *config) { c.latency = d }
+}
+
+// WithAPILatency delays every request to the API host (not the PUTs to
+// presigned URLs, nor the V2 upload servers) by d of real time, on top of
+// [WithLatency]: an API host far away with storage close by. Default: 0.
+func WithAPILatency(d time.Duration) Option {
+	return func(c *config) { c.apiLatency = d }
 }
 
 // WithClock sets the time source for every expiry (tokens, presigned URLs,

@@ -246,7 +246,11 @@ func (s *Server) serveHTTP(l *listener, w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		c.rec.Op = Op(r.URL.Path)
 	}
-	if !c.sleep(s.cfg.latency) {
+	delay := s.cfg.latency
+	if l.index == 0 && rt.op != OpPut {
+		delay += s.cfg.apiLatency
+	}
+	if !c.sleep(delay) {
 		c.abandon()
 		return
 	}

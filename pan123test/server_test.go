@@ -158,3 +158,27 @@ func TestConcurrentUploads(t *testing.T) {
 		t.Errorf("%d entries", n)
 	}
 }
+
+func TestAPILatency(t *testing.T) {
+	const d = 400 * time.Millisecond
+	s := newServer(t, pan123test.WithAPILatency(d), pan123test.WithSliceSize(1<<10))
+	start := time.Now()
+	c := newClient(t, s)
+	if got := time.Since(start); got < d {
+		t.Errorf("access_token took %v with %v of API latency", got, d)
+	}
+	data := payload(1<<10, 4)
+	var cr createData
+	c.data(pan123test.OpCreate, families[0].createBody("far", data), &cr)
+	var u urlData
+	c.data(pan123test.OpGetUploadURL, map[string]any{"preuploadID": cr.PreuploadID, "sliceNo": 1}, &u)
+	// The storage host is close: a 1 KiB PUT over loopback is far quicker
+	// than d unless it is delayed too.
+	start = time.Now()
+	if status, _ := c.put(u.PresignedURL, data, nil); status != 200 {
+		t.Fatal(status)
+	}
+	if got := time.Since(start); got >= d {
+		t.Errorf("PUT took %v: delayed like an API call", got)
+	}
+}

@@ -3,13 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-pan123/pan123"
@@ -26,6 +28,11 @@ func runChild(arg string) int {
 	}()
 	if err := json.Unmarshal([]byte(arg), &cfg); err != nil {
 		res.Err = err.Error()
+		return 0
+	}
+	if cfg.Floor {
+		res = runFloor(cfg)
+		res.PeakRSS = vmHWM()
 		return 0
 	}
 	opts := []pan123.Option{pan123.WithBaseURL(cfg.URL)}
@@ -68,14 +75,54 @@ func runChild(arg string) int {
 	if memDebug {
 		printMem("end")
 	}
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		res.MaxRSS = ru.Maxrss << 10
-	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.TotalAlloc, res.NumGC = ms.TotalAlloc, ms.NumGC
 	return 0
+}
+
+// runFloor is the floor's client: one MD5 pass over the file with 1 MiB
+// reads, then one PUT of the file through a plain io.Reader (hiding the
+// *os.File, so that net/http copies in user space rather than use sendfile,
+// as the SDK's slice bodies do).
+func runFloor(cfg childConfig) childResult {
+	var res childResult
+	fail := func(err error) childResult { res.Err = err.Error(); return res }
+	f, err := os.Open(cfg.File)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	t0 := time.Now()
+	if _, err := io.CopyBuffer(md5.New(), struct{ io.Reader }{f}, make([]byte, 1<<20)); err != nil {
+		return fail(err)
+	}
+	res.MD5 = time.Since(t0).Seconds()
+	t1 := time.Now()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	req, err := http.NewRequest(http.MethodPut, cfg.URL, struct{ io.Reader }{f})
+	if err != nil {
+		return fail(err)
+	}
+	req.ContentLength = st.Size()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fail(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fail(fmt.Errorf("floor PUT: %s", resp.Status))
+	}
+	res.Put = time.Since(t1).Seconds()
+	res.Seconds = res.MD5 + res.Put
+	return res
 }
 
 // vmHWM is the process's peak resident set size from /proc/self/status.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,13 @@ import (
 
 	"github.com/go-pan123/pan123"
 	"github.com/go-pan123/pan123/pan123test"
+)
+
+// Flags of the folder-tree section.
+var (
+	treeFiles   = flag.Int("tree", 0, "run only the folder-tree section: UploadDir of a generated tree of this many files")
+	treeFolders = flag.Int("tree-folders", 50, "folder tree: folders in the tree")
+	treeProto   = flag.String("tree-protocol", "auto", "folder tree: v1, v2 or auto")
 )
 
 // treeRun measures UploadDir: a generated tree of files over folders (sizes

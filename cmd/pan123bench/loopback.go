@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"slices"
+
+	"github.com/go-pan123/pan123/pan123test"
+)
+
+// variant is one way of running UploadFile on loopback.
+type variant struct {
+	key     string // in BENCH lines
+	name    string
+	slice   int64
+	limiter bool // the SDK's default rate limiter (WithoutRateLimits otherwise)
+	v2      bool // WithProtocol(V2)
+}
+
+var variants = []variant{
+	{"sdk", "V1 64 MiB", 64 * mib, false, false},
+	{"sdk_limited64", "V1 64 MiB", 64 * mib, true, false},
+	{"sdk16", "V1 16 MiB", 16 * mib, false, false},
+	{"sdk_default", "V1 16 MiB (defaults)", 16 * mib, true, false},
+	{"sdk_v2", "V2 16 MiB", 16 * mib, false, true},
+	{"sdk_v2_64", "V2 64 MiB", 64 * mib, false, true},
+}
+
+// sizeRow is the result of one file size on loopback.
+type sizeRow struct {
+	size     int64
+	md5, put float64   // the floor's two parts, seconds, from its best run
+	sdk      []float64 // per variant, seconds (best)
+	rss      []int64   // per variant, peak RSS of the uploading process (worst)
+	alloc    []uint64  // per variant, Go heap bytes allocated by the uploading process (worst)
+	floorAll []float64
+	sdkAll   [][]float64
+}
+
+func (r sizeRow) floor() float64 { return r.md5 + r.put }
+
+// bound is what variant v cannot beat: the floor; with the limiter on, at
+// least the MD5 pass plus the get_upload_url calls spaced 1/20 s apart (the
+// first is free).
+func (r sizeRow) bound(v variant) float64 {
+	if !v.limiter || v.v2 {
+		return r.floor()
+	}
+	slices := (r.size + v.slice - 1) / v.slice
+	return max(r.floor(), r.md5+float64(slices-1)/urlQPS)
+}
+
+func (b *bench) sizeRun(ctx context.Context, size int64) (sizeRow, error) {
+	inf := math.Inf(1)
+	row := sizeRow{size: size, md5: inf, put: inf}
+	for range variants {
+		row.sdk = append(row.sdk, inf)
+		row.rss = append(row.rss, 0)
+		row.alloc = append(row.alloc, 0)
+		row.sdkAll = append(row.sdkAll, nil)
+	}
+	path, err := b.file(size)
+	if err != nil {
+		return row, err
+	}
+	fmt.Printf("== loopback %s, best of %d\n", sizeLabel(size), b.reps)
+	for rep := 1; rep <= b.reps; rep++ {
+		fl, err := floor(ctx, path)
+		if err != nil {
+			return row, err
+		}
+		if fl.Seconds < row.floor() {
+			row.md5, row.put = fl.MD5, fl.Put
+		}
+		row.floorAll = append(row.floorAll, fl.Seconds)
+		fmt.Printf("   rep %d: floor %.3fs (md5 %.3fs + put %.3fs)\n", rep, fl.Seconds, fl.MD5, fl.Put)
+		for i, v := range variants {
+			res, err := b.upload(ctx, path, v)
+			if err != nil {
+				return row, err
+			}
+			row.sdk[i] = min(row.sdk[i], res.Seconds)
+			row.sdkAll[i] = append(row.sdkAll[i], res.Seconds)
+			row.rss[i] = max(row.rss[i], res.PeakRSS)
+			row.alloc[i] = max(row.alloc[i], res.TotalAlloc)
+			fmt.Printf("          %-22s limiter %-3s %.3fs  (%.3f × this rep's floor, rss %s, %d GCs)\n",
+				v.name, onOff(v.limiter), res.Seconds, res.Seconds/fl.Seconds, fmtSize(res.PeakRSS), res.NumGC)
+		}
+	}
+	return row, nil
+}
+
+// upload runs one UploadFile in a child process against a fresh fake.
+func (b *bench) upload(ctx context.Context, path string, v variant) (childResult, error) {
+	s := pan123test.NewServer(pan123test.WithStore(pan123test.StoreNothing), pan123test.WithSliceSize(v.slice))
+	defer s.Close()
+	return runChildProcess(ctx, childConfig{URL: s.URL, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
+		File: path, Concurrency: b.conc, NoLimits: !v.limiter, V2: v.v2})
+}
+
+// floor runs the floor's client in a child process: one MD5 pass over the
+// file, then one plain PUT of it (through an io.Reader, so no sendfile) to a
+// handler here that discards the bytes.
+func floor(ctx context.Context, path string) (childResult, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return childResult{}, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	return runChildProcess(ctx, childConfig{URL: "http://" + ln.Addr().String() + "/floor", File: path, Floor: true})
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func printLoopback(rows []sizeRow, reps int) {
+	var t bytes.Buffer
+	fmt.Fprintf(&t, "\nLoopback, pan123test StoreNothing, default concurrency, best of %d (peak RSS: the worst run).\n", reps)
+	fmt.Fprintf(&t, "floor = one MD5 pass + one plain net/http PUT of the file through an io.Reader (no sendfile), client\n")
+	fmt.Fprintf(&t, "in another process. ratio = time / bound; bound = the floor, or with the rate limiter on\n")
+	fmt.Fprintf(&t, "max(floor, md5 + (slices-1)/%d s).\n", urlQPS)
+	fmt.Fprintf(&t, "%-6s %8s %8s %8s | %-21s %7s %8s %8s %7s %9s\n",
+		"size", "md5", "put", "floor", "sdk", "limiter", "time", "bound", "ratio", "peak RSS")
+	for _, r := range rows {
+		for i, v := range variants {
+			lead := fmt.Sprintf("%-6s %7.3fs %7.3fs %7.3fs", sizeLabel(r.size), r.md5, r.put, r.floor())
+			if i > 0 {
+				lead = fmt.Sprintf("%-6s %8s %8s %8s", "", "", "", "")
+			}
+			fmt.Fprintf(&t, "%s | %-21s %7s %7.3fs %7.3fs %7.3f %9s\n", lead, v.name, onOff(v.limiter), r.sdk[i], r.bound(v), r.sdk[i]/r.bound(v), fmtSize(r.rss[i]))
+		}
+		for _, s := range []int64{16 * mib, 64 * mib} {
+			v1, v2 := r.sdk[variantIndex(s, false)], r.sdk[variantIndex(s, true)]
+			fmt.Fprintf(&t, "%-6s V2/V1 with %s slices, limiter off: %.3f\n", "", sizeLabel(s), v2/v1)
+		}
+	}
+	fmt.Print(t.String())
+	fmt.Println()
+	for _, r := range rows {
+		sz := "size=" + sizeLabel(r.size)
+		benchLine("floor_md5", sz, r.md5, "s")
+		benchLine("floor_put", sz+" body=reader", r.put, "s")
+		benchLine("floor", sz, r.floor(), "s")
+		for i, v := range variants {
+			l := fmt.Sprintf("%s protocol=%s slice=%s limiter=%s", sz, map[bool]string{false: "v1", true: "v2"}[v.v2], sizeLabel(v.slice), onOff(v.limiter))
+			benchLine(v.key+"_upload", l, r.sdk[i], "s")
+			benchLine(v.key+"_bound", l, r.bound(v), "s")
+			benchLine(v.key+"_ratio", l, r.sdk[i]/r.bound(v), "ratio")
+			benchLine(v.key+"_peak_rss", l, float64(r.rss[i])/mib, "MiB")
+			benchLine(v.key+"_heap_alloc", l, float64(r.alloc[i])/mib, "MiB")
+			fmt.Printf("BENCH name=%s_samples %s floor=%s sdk=%s\n", v.key, l, joinF(r.floorAll), joinF(r.sdkAll[i]))
+		}
+	}
+}
+
+// variantIndex finds the limiter-off variant of a protocol and slice size.
+func variantIndex(slice int64, v2 bool) int {
+	return slices.IndexFunc(variants, func(v variant) bool { return v.slice == slice && v.v2 == v2 && !v.limiter })
+}

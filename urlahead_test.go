@@ -1,0 +1,132 @@
+package pan123
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fetchLog is a fetchURL that records the slices asked for.
+type fetchLog struct {
+	mu   sync.Mutex
+	asks []int
+	fail map[int]bool // the first fetch of these slices fails
+}
+
+func (f *fetchLog) fetch(_ context.Context, no int) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asks = append(f.asks, no)
+	if f.fail[no] {
+		delete(f.fail, no)
+		return "", errors.New("boom")
+	}
+	return fmt.Sprintf("u%d-%d", no, len(f.asks)), nil
+}
+
+func (f *fetchLog) count() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.asks) }
+
+func testPlan(n int) []slicePlan {
+	p, _ := planSlices(int64(n), 1)
+	return p
+}
+
+// TestURLAheadRefetches: a URL fetched ahead that failed, or that waited
+// longer than urlMaxAge, is fetched again on demand; a skipped slice is
+// never fetched; a retry fetches afresh.
+func TestURLAheadRefetches(t *testing.T) {
+	var clock atomic.Int64
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	f := &fetchLog{fail: map[int]bool{3: true}}
+	a := newURLAhead(t.Context(), now, testPlan(5), map[int]bool{2: true}, 1)
+	defer a.close()
+	get := func(no int) string {
+		t.Helper()
+		u, err := a.get(t.Context(), no, f.fetch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	get(1) // on demand; 3 (2 is skipped) fetched ahead, and fails
+	if u := get(3); u != "u3-3" {
+		t.Errorf("slice 3 after a failed fetch ahead: %s, want a fetch on demand", u)
+	}
+	<-a.pendingDone(4) // fetched ahead
+	clock.Add(int64(urlMaxAge))
+	if u := get(4); u != "u4-5" {
+		t.Errorf("slice 4 with a stale URL: %s, want a fresh fetch", u)
+	}
+	<-a.pendingDone(5)
+	if u := get(5); u != "u5-6" {
+		t.Errorf("slice 5: %s, want the URL fetched ahead", u)
+	}
+	if u := get(5); u != "u5-7" { // a retry
+		t.Errorf("slice 5 again: %s, want a fresh fetch", u)
+	}
+	if n := f.count(); n != 7 {
+		t.Errorf("%d fetches, want 7", n)
+	}
+}
+
+// TestURLAheadBounded: at most limit URLs are fetched ahead, and close
+// ends the fetches under way and waits for them.
+func TestURLAheadBounded(t *testing.T) {
+	const limit = 3
+	var running, started atomic.Int64
+	// The slice asked for is fetched at once; fetches ahead hang until
+	// canceled.
+	fetchFor := func(want int) fetchURL {
+		return func(ctx context.Context, no int) (string, error) {
+			if no == want {
+				return "now", nil
+			}
+			started.Add(1)
+			running.Add(1)
+			defer running.Add(-1)
+			<-ctx.Done()
+			return "", ctx.Err()
+		}
+	}
+	a := newURLAhead(t.Context(), time.Now, testPlan(20), nil, limit)
+	for _, no := range []int{10, 11, 12, 13, 14} {
+		if _, err := a.get(t.Context(), no, fetchFor(no)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.mu.Lock()
+	pending := len(a.pending)
+	a.mu.Unlock()
+	if pending != limit {
+		t.Errorf("%d URLs fetched ahead, want %d", pending, limit)
+	}
+	a.close()
+	if n := running.Load(); n != 0 {
+		t.Errorf("%d fetches still running after close", n)
+	}
+	if n := started.Load(); n > limit {
+		t.Errorf("%d fetches ahead started, want at most %d", n, limit)
+	}
+	if _, err := a.get(t.Context(), 15, fetchFor(15)); err != nil {
+		t.Errorf("get after close: %v", err)
+	}
+	if n := started.Load(); n > limit {
+		t.Errorf("a fetch ahead started after close")
+	}
+}
+
+// pendingDone is closed when slice no's URL fetched ahead is known.
+func (a *urlAhead) pendingDone(no int) <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f := a.pending[no]; f != nil {
+		return f.done
+	}
+	c := make(chan struct{})
+	close(c)
+	return c
+}
