@@ -51,6 +51,7 @@ type Client struct {
 	tokens  *tokenSource
 	limits  limiters
 	bw      *bandwidth // the cap on slice bodies: WithBandwidthLimit, SetBandwidthLimit
+	domains domainCache
 	retry   retryPolicy
 	log     *slog.Logger
 	ua      string

@@ -12,9 +12,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
+	"golang.org/x/sync/singleflight"
 )
 
 // The V2 protocol of the drive (api.md §4): create answers upload servers,
@@ -48,6 +50,62 @@ func (c *Client) UploadDomains(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	return usableHosts("domain", hosts)
+}
+
+// domainTTL is how long the single-step upload hosts are reused before
+// domain is asked again. The platform names the same host in every answer
+// seen; a single-step failure drops them sooner.
+const domainTTL = 10 * time.Minute
+
+// domainCache keeps the upload hosts of [Client.UploadDomains] for
+// single-step uploads, so that a tree of small files costs one request per
+// file instead of two (domain is paced at 5/s).
+type domainCache struct {
+	mu      sync.Mutex
+	hosts   []string
+	expires time.Time
+	flight  singleflight.Group
+}
+
+// uploadHosts returns the cached upload hosts, asking domain (once,
+// however many uploads wait) when there are none or they are too old.
+func (c *Client) uploadHosts(ctx context.Context) ([]string, error) {
+	d := &c.domains
+	d.mu.Lock()
+	hosts, fresh := d.hosts, c.now().Before(d.expires)
+	d.mu.Unlock()
+	if fresh {
+		return hosts, nil
+	}
+	ch := d.flight.DoChan("domain", func() (any, error) {
+		// Not bound to one waiter's context: the others use the answer.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultAPITimeout)
+		defer cancel()
+		hosts, err := c.UploadDomains(fctx)
+		if err == nil {
+			d.mu.Lock()
+			d.hosts, d.expires = hosts, c.now().Add(domainTTL)
+			d.mu.Unlock()
+		}
+		return hosts, err
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.([]string), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// dropUploadHosts forgets the cached hosts after a failed single-step
+// upload, so that the next one asks domain again.
+func (c *Client) dropUploadHosts() {
+	c.domains.mu.Lock()
+	c.domains.hosts, c.domains.expires = nil, time.Time{}
+	c.domains.mu.Unlock()
 }
 
 // uploadHost checks an upload host given by the platform and returns its
@@ -410,7 +468,7 @@ func validSHA1(s string) (string, error) {
 type singleTarget struct{ v2Target }
 
 func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, rep *reporter) (*upload, error) {
-	hosts, err := t.c.UploadDomains(ctx)
+	hosts, err := t.c.uploadHosts(ctx)
 	if err != nil {
 		return nil, &UploadError{FileName: t.in.Name, Err: err}
 	}
@@ -458,6 +516,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 		stop := attempt >= pol.maxAttempts || (ambiguous && t.in.Duplicate == KeepBoth) || !(queued || sliceRetryable(ctx, err))
 		if stop {
 			rep.slice(EventBytes, 0, -sent, nil)
+			t.c.dropUploadHosts()
 			return nil, &UploadError{FileName: t.in.Name, Err: err}
 		}
 		rep.slice(EventSliceRetry, 1, -sent, err)

@@ -355,6 +355,27 @@ func BenchmarkUploadProtocols(b *testing.B) {
 	}
 }
 
+// TestSingleStepReusesUploadHosts: domain is asked once for many
+// single-step uploads through one Client, and again after a failed one.
+func TestSingleStepReusesUploadHosts(t *testing.T) {
+	e := newEnv(t)
+	up := e.uploader(pan123.WithProtocol(pan123.Auto))
+	for i := range 3 {
+		_, err := up.Upload(t.Context(), bytes.NewReader([]byte(fmt.Sprint("file ", i))), pan123.FileInput{Name: fmt.Sprint("f", i)})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, e.srv.Count(pan123test.OpV2Domain))
+	assert.Equal(t, 3, e.srv.Count(pan123test.OpV2Single))
+
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Single, Times: -1, Status: 500, Body: htmlError(500)})
+	_, err := up.Upload(t.Context(), bytes.NewReader([]byte("refused")), pan123.FileInput{Name: "r"})
+	require.Error(t, err)
+	e.srv.ClearFaults()
+	_, err = up.Upload(t.Context(), bytes.NewReader([]byte("again")), pan123.FileInput{Name: "a"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, e.srv.Count(pan123test.OpV2Domain), "the hosts are asked again after a failure")
+}
+
 // countingReaderAt counts the bytes read from it.
 type countingReaderAt struct {
 	*bytes.Reader

@@ -20,7 +20,8 @@
 //     get_upload_url/s × slice size), over the whole call and against the
 //     ideal time plus the round trips no client can overlap.
 //
-// With -bwlimit it runs only the bandwidth-cap section (see bwlimit.go).
+// With -bwlimit it runs only the bandwidth-cap section (see bwlimit.go),
+// with -tree only the folder-tree section (see tree.go).
 //
 // Every upload (and the floor's client side) runs in a child process (this
 // binary re-executed) that reports its own peak RSS, while the fake runs
@@ -107,6 +108,10 @@ func main() {
 	defer stop()
 	if *bwCaps != "" {
 		check(runBandwidth(ctx, f.dir)) // bwlimit.go
+		return
+	}
+	if *treeFiles > 0 {
+		check(treeRun(ctx, f.dir, *treeFiles, *treeFolders, *treeProto)) // tree.go
 		return
 	}
 	b := &bench{dir: f.dir, reps: f.reps, conc: f.conc}

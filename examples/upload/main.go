@@ -78,6 +78,7 @@ type config struct {
 	verbose     bool
 	protocol    pan123.Protocol
 	resume      bool
+	recursive   bool // -r: a FILE that is a folder is uploaded as a tree
 	cpDir       string
 	files       []string
 }
@@ -191,7 +192,17 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	view := newView(cfg.progress, stderr)
 	code := exitOK
 	for _, path := range files {
-		if err := uploadOne(ctx, up, cfg, path, view, stdout); err != nil {
+		var err error
+		if st, serr := os.Stat(path); serr == nil && st.IsDir() && cfg.recursive {
+			err = uploadTree(ctx, client, up, cfg, path, stdout, stderr)
+			if errors.Is(err, errTreeFailed) {
+				code = exitFailed
+				continue
+			}
+		} else {
+			err = uploadOne(ctx, up, cfg, path, view, stdout)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintf(stderr, "upload: canceled: %s was not uploaded\n", path)
 				return exitFailed
@@ -232,6 +243,7 @@ Flags:
 	fset.StringVar(&cfg.progress, "progress", "auto", "progress display: auto (a bar on a terminal, plain lines otherwise), bar, plain, or none")
 	fset.BoolVar(&cfg.verbose, "v", false, "log the SDK's requests to stderr")
 	proto := fset.String("protocol", "v1", "drive upload protocol: v1 (presigned PUTs), v2 (multipart slices) or auto (single request for small files, v2 otherwise)")
+	fset.BoolVar(&cfg.recursive, "r", false, "upload a FILE that is a folder as a tree: its folders are created, files already there are skipped")
 	fset.BoolVar(&cfg.resume, "resume", false, "keep a checkpoint so that an interrupted upload continues where it stopped when run again (see -checkpoint-dir)")
 	fset.StringVar(&cfg.cpDir, "checkpoint-dir", "", "where -resume keeps its records (default: pan123/checkpoints in the user cache dir)")
 	if err := fset.Parse(args); err != nil {
@@ -270,6 +282,8 @@ Flags:
 		return cfg, usageErr("-protocol does not apply to the image bed (it only has v1)")
 	case set["checkpoint-dir"] && !cfg.resume:
 		return cfg, usageErr("-checkpoint-dir needs -resume")
+	case cfg.recursive && (cfg.image || cfg.name != ""):
+		return cfg, usageErr("-r uploads into the drive under the folders' own names: not with -image or -name")
 	case cfg.name != "" && len(cfg.files) > 1:
 		return cfg, usageErr("-name works with one FILE, got %d", len(cfg.files))
 	case cfg.image && set["duplicate"]:
@@ -322,7 +336,7 @@ func uploadOne(ctx context.Context, up *pan123.Uploader, cfg config, path string
 		return err
 	}
 	if st.IsDir() {
-		return errors.New("is a directory")
+		return errors.New("is a directory (-r uploads a folder tree)")
 	}
 	name := cfg.name
 	if name == "" {
