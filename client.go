@@ -247,7 +247,7 @@ type call struct {
 
 // envelope is the platform's answer wrapper (api.md §1.3).
 type envelope struct {
-	Code    flexInt         `json:"code"`
+	Code    *flexInt        `json:"code"` // nil: no code key (or null), so not an envelope
 	Message string          `json:"message"`
 	Data    json.RawMessage `json:"data"`
 	TraceID string          `json:"x-traceID"`
@@ -357,6 +357,16 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 }
 
 // decodeEnvelope turns an answer into out, or into an *APIError.
+//
+// Any JSON object with a code key is an envelope, whatever else it holds:
+// the documented {code, message, data, x-traceID}, and also a bare
+// {"code":0}, which other clients met live (a success with nothing to say
+// is harmless). A non-zero code is an *APIError with that code. Code 0 with
+// an HTTP 2xx is success: data, when present and not null, is decoded into
+// out (fields it lacks stay zero and the caller judges them). A body
+// without a code key (a gateway page, truncated JSON, a proxy's own JSON)
+// is not the platform's answer: an *APIError with Code 0, which retryable
+// judges by HTTP status.
 func decodeEnvelope(method, path string, status int, h http.Header, body []byte, out any, now time.Time) error {
 	mkErr := func(code int, msg, trace string) *APIError {
 		return &APIError{HTTPStatus: status, Code: code, Message: msg, TraceID: trace,
@@ -366,11 +376,11 @@ func decodeEnvelope(method, path string, status int, h http.Header, body []byte,
 		return mkErr(0, redirectRefused, "")
 	}
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil || (env.Code == 0 && env.Message == "" && env.Data == nil && env.TraceID == "") {
+	if err := json.Unmarshal(body, &env); err != nil || env.Code == nil {
 		return mkErr(0, describeBody(status, body), "")
 	}
-	if env.Code != 0 {
-		return mkErr(int(env.Code), env.Message, env.TraceID)
+	if *env.Code != 0 {
+		return mkErr(int(*env.Code), env.Message, env.TraceID)
 	}
 	if status/100 != 2 {
 		return mkErr(0, env.Message, env.TraceID)

@@ -89,7 +89,8 @@
 //
 // # Retries and rate limits
 //
-// API calls are retried on 429, 5xx, code 20103 and network errors, with
+// API calls are retried on 429 (and on code 1 when its message asks to slow
+// down, "请慢一点"), 5xx, code 20103 and network errors, with
 // exponential backoff and full jitter ([WithRetry]); business errors are not.
 // create is not replayed blindly after an ambiguous failure when it could
 // duplicate a file (an instant upload with KeepBoth), nor is a single-step

@@ -131,6 +131,8 @@ func (c *Client) listUploadParts(ctx context.Context, path, preuploadID string) 
 // Completed false, poll [Client.UploadAsyncResult] (at most once a second).
 // The V1 flow page calls the upload finished when Async is false and FileID
 // is non-zero, without mentioning Completed; the Uploader reads it so.
+// Completed with FileID 0 has been seen too: the ID is then to be had from
+// UploadAsyncResult (the Uploader asks it a few times, then gives up).
 type CompleteResult struct {
 	Async     bool
 	Completed bool

@@ -26,7 +26,8 @@ var (
 	// log out other sessions or share one token (WithTokenStore). It also
 	// matches ErrUnauthorized.
 	ErrTokenLimit = fmt.Errorf("%w: tokens number has exceeded the limit", ErrUnauthorized)
-	// ErrRateLimited: the platform answered 429 ("请求太频繁") after every retry.
+	// ErrRateLimited: the platform answered 429 ("请求太频繁"), or code 1 with
+	// a message asking to slow down ("请慢一点"), after every retry.
 	ErrRateLimited = errors.New("pan123: rate limited")
 	// ErrInvalidInput: the input was rejected before any request was sent.
 	ErrInvalidInput = errors.New("pan123: invalid input")
@@ -91,7 +92,7 @@ func (e *APIError) Is(target error) bool {
 		return (e.Code == codeUnauthorized || e.HTTPStatus == 401) &&
 			strings.Contains(strings.ToLower(e.Message), msgTokenLimit)
 	case ErrRateLimited:
-		return e.Code == codeRateLimited || e.HTTPStatus == 429
+		return e.Code == codeRateLimited || e.HTTPStatus == 429 || e.slowDown()
 	case ErrVerifying:
 		return e.Code == codeVerifying
 	case ErrNotFound:
@@ -150,6 +151,27 @@ func protocolError(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrProtocol, fmt.Sprintf(format, args...))
 }
 
+// slowDownMessages are the words with which the platform asks, in a code-1
+// answer (its catch-all), to slow down: "请慢一点" (met on sha1_reuse by
+// other clients) and "削峰" (single-step create while the instant-upload
+// queue is busy: "任务队列削峰中,...,请慢一点"). Such an answer is a rate
+// limit in words: it matches ErrRateLimited and is retried with backoff
+// where a replay is safe. This is the one list of them.
+var slowDownMessages = []string{"请慢一点", "削峰"}
+
+// slowDown reports a code-1 answer that asks to slow down.
+func (e *APIError) slowDown() bool {
+	if e.Code != codeBusiness {
+		return false
+	}
+	for _, m := range slowDownMessages {
+		if strings.Contains(e.Message, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // transientCodes are envelope codes worth another attempt: 429 is the
 // platform's throttle and 20103 means "verifying, try again in a second".
 var transientCodes = map[int]bool{codeRateLimited: true, codeVerifying: true}
@@ -170,7 +192,7 @@ func retryable(ctx context.Context, err error) bool {
 		if ae.Code != 0 {
 			// An HTTP 5xx answer whose envelope code is a 5xx too is the
 			// server's (or its gateway's) own failure, not a business answer.
-			return transientCodes[ae.Code] || (ae.HTTPStatus >= 500 && ae.Code >= 500 && ae.Code <= 599)
+			return transientCodes[ae.Code] || ae.slowDown() || (ae.HTTPStatus >= 500 && ae.Code >= 500 && ae.Code <= 599)
 		}
 		// No envelope: judge by status. 2xx here means a body we could not
 		// read as an envelope (truncated or garbled), which is transient too.
@@ -203,6 +225,8 @@ func notSent(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		// 429 and 401 are refusals: the platform did not act on the request.
+		// A code-1 "slow down" is not known to be one (the queue message
+		// says the task entered the queue), so it is not counted here.
 		return ae.Code == codeRateLimited || ae.HTTPStatus == 429 || ae.Code == codeUnauthorized
 	}
 	return false

@@ -58,7 +58,9 @@ func (c *Client) ListImageUploadParts(ctx context.Context, preuploadID string) (
 }
 
 // ImageCompleteResult is the answer of the image bed's upload_complete and
-// upload_async_result; FileID is "" until Completed.
+// upload_async_result; FileID is "" until Completed. The image bed's page
+// does not require fileID in upload_complete's answer, so Completed may come
+// with FileID "": ask [Client.ImageUploadAsyncResult] for it.
 type ImageCompleteResult struct {
 	Async     bool
 	Completed bool

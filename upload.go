@@ -788,10 +788,20 @@ var ErrCompleteTimeout = errors.New("pan123: the platform did not finish the fil
 // wrapped too (errors.As gives the [*APIError]).
 var ErrCompleteRefused = errors.New("pan123: the platform refused to complete the file (its content may not match the MD5 declared when the upload began; upload it again)")
 
+// noIDAsks bounds how often a finished completion without a file ID is
+// asked again for the ID.
+const noIDAsks = 3
+
 // complete calls upload_complete and, while the platform is verifying
 // (async, completed=false or code 20103), polls at the poll interval until
-// the deadline. A failed call ends it when it proves the file was refused
-// (see refusedCompletion), or when the SDK never retries it (an answer it
+// the deadline. An answer that says finished (completed=true) without a
+// file ID, which the image bed's page allows (fileID is not required
+// there) and the drive was seen to send (fileID 0), is not final: the ID
+// is asked of upload_async_result (V2 has none: of upload_complete again)
+// at most noIDAsks times, then the upload fails with ErrProtocol rather
+// than polling on until the deadline.
+// A failed call ends it when it proves the file was refused (see
+// refusedCompletion), or when the SDK never retries it (an answer it
 // cannot read, 401); a transient error (5xx, network) or another business
 // code (code 1 "内部错误") is asked again at the next poll, until the deadline.
 func (j *job) complete(ctx context.Context) (string, error) {
@@ -802,6 +812,7 @@ func (j *job) complete(ctx context.Context) (string, error) {
 	dctx, cancel := context.WithTimeoutCause(ctx, limit, ErrCompleteTimeout)
 	defer cancel()
 	async := false
+	noID := 0
 	for {
 		var r completion
 		var err error
@@ -813,6 +824,11 @@ func (j *job) complete(ctx context.Context) (string, error) {
 		switch {
 		case err == nil && r.completed && r.fileID != "" && r.fileID != "0":
 			return r.fileID, nil
+		case err == nil && r.completed:
+			if noID++; noID > noIDAsks {
+				return "", protocolError("the platform said the upload was finished but gave no file ID in %d answers", noID)
+			}
+			async = true // upload_async_result carries the ID
 		case err == nil && r.async:
 			async = true
 		case err == nil, errors.Is(err, ErrVerifying):

@@ -467,10 +467,6 @@ func validSHA1(s string) (string, error) {
 // singleTarget sends a small drive file in one request (single-step upload).
 type singleTarget struct{ v2Target }
 
-// transientSingleMessage marks the one code-1 answer of single/create that
-// is worth another try: the instant-upload queue is busy (api.md §4.4).
-const transientSingleMessage = "削峰"
-
 func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, rep *reporter) (*upload, error) {
 	hosts, err := t.c.uploadHosts(ctx)
 	if err != nil {
@@ -495,7 +491,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 			return nil, ctx.Err()
 		}
 		var ae *APIError
-		queued := errors.As(err, &ae) && ae.Code == 1 && strings.Contains(ae.Message, transientSingleMessage)
+		queued := errors.As(err, &ae) && ae.slowDown() // the instant-upload queue is busy
 		// The platform may have stored the file when the whole request was
 		// sent and the answer is not a clear refusal. Such a failure, and a
 		// same-name refusal after one, is reconciled by looking in the

@@ -142,7 +142,10 @@
 // with a realistic message, or a raw body (an HTML gateway page, truncated
 // JSON); drop the connection mid-body; or stall. Faults are consumed in
 // injection order; After lets matching requests pass first, Times sets how
-// many fail (-1: forever). Faults apply before any validation.
+// many fail (-1: forever). Faults apply before any validation, except a raw
+// Body with Handle set: the request is handled as usual (a session
+// completes, a slice is stored) and Body is answered in its place, to
+// replay an answer shape of the platform over the fake's real state.
 //
 // A stall ends early when the server closes; for API calls (whose small
 // body has been read) also when the client disconnects. For slice requests

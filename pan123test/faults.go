@@ -20,6 +20,8 @@ import (
 // then lets it be handled normally. A Delay alone lets the request be
 // handled normally and holds its answer back; Lose alone lets it be handled
 // and drops the answer.
+// Body with Handle is a raw answer over the fake's real state: the
+// request is handled, then Body is answered.
 type Fault struct {
 	Op      Op            // which requests
 	SliceNo int           // for OpPut / OpV2Slice / OpGetUploadURL / OpOSSGetUploadURL: only this slice; 0 = any
@@ -42,6 +44,13 @@ type Fault struct {
 	// Lose handles the request normally (the platform acts on it), then
 	// closes the connection instead of answering: an answer lost on the way.
 	Lose bool
+	// Handle, with Body, lets the fake handle the request first, with all
+	// its checks and effects (a slice is stored, a session completes), and
+	// then answers Body in place of its own answer, whatever that was. It
+	// replays an answer shape of the platform without losing the fake's
+	// state: a later call sees what the handled one did. The request log
+	// keeps the fake's own code.
+	Handle bool
 }
 
 type activeFault struct {
@@ -112,12 +121,11 @@ func (c *call) fault(half int64) bool {
 	case f.Location != "":
 		c.w.Header()["Location"] = []string{f.Location}
 		c.write(cmp(f.Status, http.StatusTemporaryRedirect), "", nil)
+	case f.Body != "" && f.Handle:
+		c.replace = &f // write answers it once the handler has run
+		return false
 	case f.Body != "":
-		ct := "application/json; charset=utf-8"
-		if strings.HasPrefix(strings.TrimSpace(f.Body), "<") {
-			ct = "text/html; charset=utf-8"
-		}
-		c.write(cmp(f.Status, http.StatusOK), ct, []byte(f.Body))
+		c.write(cmp(f.Status, http.StatusOK), bodyType(f.Body), []byte(f.Body))
 	case f.Code != 0 && isPut:
 		c.s3Error(cmp(f.Status, http.StatusInternalServerError), "InternalError", "We encountered an internal error. Please try again.")
 	case f.Code != 0:
@@ -134,6 +142,14 @@ func (c *call) fault(half int64) bool {
 		return false // a stall, a delay or a lost answer only
 	}
 	return true
+}
+
+// bodyType is the Content-Type of a raw answer: HTML if it starts with "<".
+func bodyType(body string) string {
+	if strings.HasPrefix(strings.TrimSpace(body), "<") {
+		return "text/html; charset=utf-8"
+	}
+	return "application/json; charset=utf-8"
 }
 
 // cmp returns v, or def if v is 0.

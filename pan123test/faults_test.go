@@ -258,3 +258,27 @@ func cmp(v, def int) int {
 	}
 	return v
 }
+
+// TestFaultBodyHandled: with Handle, the request takes effect and the raw
+// Body is answered instead of the fake's own answer.
+func TestFaultBodyHandled(t *testing.T) {
+	s := newServer(t)
+	c := newClient(t, s)
+	const raw = `{"code":0}`
+	s.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Body: raw, Handle: true})
+	if status, b := c.send(c.apiRequest(pan123test.OpMkdir, map[string]any{"name": "h", "parentID": 0})); status != 200 || string(b) != raw {
+		t.Errorf("handled Body fault: %d %s", status, b)
+	}
+	// The folder was made: a second mkdir of the name is refused.
+	c.wantCode(pan123test.OpMkdir, map[string]any{"name": "h", "parentID": 0}, pan123test.CodeInternal, "同名文件夹")
+	// A refused request is handled too (here: refused), and Body still answers.
+	s.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Status: 502, Body: "<html>bad gateway</html>", Handle: true})
+	resp, err := c.hc.Do(c.apiRequest(pan123test.OpMkdir, map[string]any{"name": "h", "parentID": 0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 502 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("handled Body fault with status: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}

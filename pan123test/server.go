@@ -275,6 +275,9 @@ type call struct {
 	done  bool          // logged
 	delay time.Duration // Fault.Delay: wait after the body, before answering
 	lose  bool          // Fault.Lose: act, then close without answering
+	// replace is a Fault with Handle: its Body is answered in place of
+	// whatever the handler answers.
+	replace *Fault
 }
 
 // log records the request once, just before its answer is sent or its
@@ -315,6 +318,10 @@ func (c *call) abandon() { c.drop(0) }
 // first so that the client always sees the answer rather than a reset.
 // Nothing is answered once the client went away or the server is closing.
 func (c *call) write(status int, contentType string, b []byte) {
+	if f := c.replace; f != nil {
+		c.replace = nil
+		status, contentType, b = cmp(f.Status, http.StatusOK), bodyType(f.Body), []byte(f.Body)
+	}
 	_, _ = io.Copy(io.Discard, c.r.Body)
 	if !c.sleep(c.delay) || c.r.Context().Err() != nil || c.lose {
 		c.abandon() // client gone, server closing, or the answer is to be lost
