@@ -139,6 +139,7 @@ func TestNilContext(t *testing.T) {
 		"UploadFile":      func() error { _, err := up.UploadFile(ctx, file, FileInput{}); return err },
 		"Upload":          func() error { _, err := up.Upload(ctx, body(), FileInput{Name: "f"}); return err },
 		"UploadImageFile": func() error { _, err := up.UploadImageFile(ctx, file, ImageInput{}); return err },
+		"UploadDir":       func() error { _, err := up.UploadDir(ctx, t.TempDir(), DirInput{}); return err },
 		"UploadImage":     func() error { _, err := up.UploadImage(ctx, body(), ImageInput{Name: "f"}); return err },
 		"ResumeFile":      func() error { _, err := up.ResumeFile(ctx, &UploadError{}); return err },
 		"ResumeImage":     func() error { _, err := up.ResumeImage(ctx, &UploadError{}); return err },

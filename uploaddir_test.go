@@ -361,10 +361,6 @@ func TestUploadDirBadInputSendsNothing(t *testing.T) {
 			_, err := up.UploadDir(t.Context(), t.TempDir(), pan123.DirInput{}, pan123.WithConcurrency(0))
 			return err
 		},
-		"nil context": func() error {
-			_, err := up.UploadDir(nil, t.TempDir(), pan123.DirInput{}) //nolint:staticcheck // the point of the test
-			return err
-		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			require.ErrorIs(t, call(), pan123.ErrInvalidInput)
