@@ -496,3 +496,9 @@ func WithUploadBandwidthLimit(bytesPerSec int64) UploadOption {
 		o.bandwidth = bytesPerSec
 	}
 }
+
+// withCallCap makes a call use bw, the cap of another call: the files of
+// one UploadDir call share that call's WithUploadBandwidthLimit.
+func withCallCap(bw *bandwidth) UploadOption {
+	return func(o *uploadConfig) { o.bw = bw }
+}

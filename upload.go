@@ -60,7 +60,7 @@ func (u *Uploader) config(ctx context.Context, opts []UploadOption) (uploadConfi
 	if len(cfg.errs) > 0 {
 		return cfg, fmt.Errorf("%w: %w", ErrInvalidInput, errors.Join(cfg.errs...))
 	}
-	if cfg.bandwidth > 0 {
+	if cfg.bandwidth > 0 && cfg.bw == nil {
 		cfg.bw = newBandwidth(cfg.bandwidth) // one cap per call
 	}
 	return cfg, nil

@@ -197,6 +197,9 @@ func (u *Uploader) UploadDir(ctx context.Context, dir string, in DirInput, opts 
 		}
 	}
 	w.walk(root, "")
+	if cfg.bw != nil {
+		opts = append(slices.Clip(opts), withCallCap(cfg.bw)) // one cap for the whole call
+	}
 	run := &treeRun{u: u, in: in, opts: opts, cache: cache, root: root, entries: w.entries,
 		dirs: map[string]*remoteDir{}}
 	run.progress = newTreeProgress(in.Progress, w.entries)
@@ -538,7 +541,10 @@ func (r *treeRun) find(ctx context.Context, rel string) (int64, map[string]FileI
 func (r *treeRun) list(ctx context.Context, id int64) (int64, map[string]FileInfo, map[string]int64, error) {
 	files, dirs := map[string]FileInfo{}, map[string]int64{}
 	seen := map[int64]bool{}
-	for cursor := int64(0); ; {
+	for cursor, pages := int64(0), 0; ; pages++ {
+		if pages == maxListPages {
+			return 0, nil, nil, protocolError("file list of folder %d: no last page after %d pages", id, pages)
+		}
 		page, err := r.u.c.ListFiles(ctx, id, cursor, MaxListLimit)
 		if err != nil {
 			return 0, nil, nil, err
