@@ -233,6 +233,11 @@ type folders[ID comparable] struct {
 	page  func(ctx context.Context, parent ID, cursor string) ([]folderEntry[ID], string, error)
 }
 
+// maxListPages bounds one folder's listing (a million entries at 100 a
+// page), so that a platform that hands out fresh cursors forever cannot
+// keep a caller listing.
+const maxListPages = 10000
+
 // lagListings is how many more times EnsureDir lists a folder whose mkdir
 // said a name exists that the listing does not show.
 const lagListings = 3
@@ -326,7 +331,10 @@ func splitDirPath(path string) ([]string, error) {
 func findDir[ID comparable](ctx context.Context, f folders[ID], parent ID, name string) (found, isFile bool, id ID, err error) {
 	seen := map[string]bool{"": true}
 	cursor := ""
-	for {
+	for pages := 0; ; pages++ {
+		if pages == maxListPages {
+			return false, false, id, protocolError("listing of folder %#v: no last page after %d pages", parent, pages)
+		}
 		entries, next, err := f.page(ctx, parent, cursor)
 		if err != nil {
 			return false, false, id, err

@@ -173,6 +173,9 @@ func (l limiters) wait(ctx context.Context, path string) error {
 		return nil
 	}
 	for {
+		if err := ctx.Err(); err != nil {
+			return err // a canceled call claims no slot
+		}
 		d := p.take(time.Now())
 		if d <= 0 {
 			return nil

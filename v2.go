@@ -363,7 +363,7 @@ func (t *v2Target) create(ctx context.Context, sum string, size int64) (created,
 	}
 	if err != nil {
 		// Some answers carry no (usable) servers; the domain endpoint has them.
-		if servers, err = t.c.UploadDomains(ctx); err != nil {
+		if servers, err = t.c.uploadHosts(ctx); err != nil {
 			return created{}, err
 		}
 	}
