@@ -18,8 +18,6 @@ var hints = []struct {
 	{1, "分片MD5校验失败", "a slice did not match its MD5; it was damaged on the way"},
 	{1, "大小超出限制", "the file is larger than the platform allows (10 GB)"},
 	{1, "preuploadID不存在或已过期", "the upload session is unknown or expired; start the upload over"},
-	{1, "请慢一点", "the platform is busy; retry later"},
-	{codeUnauthorized, "tokens number has exceeded the limit", "too many live access tokens for this client ID (about 3); share one token between processes"},
 	{codeUnauthorized, "clientID", "the client ID or secret is wrong"},
 	{codeUnauthorized, "", "the access token is invalid or expired"},
 	{codeRateLimited, "", "too many requests; slow down"},
@@ -32,6 +30,12 @@ var hints = []struct {
 // the codes and messages the SDK knows, or "". Show it beside Message, the
 // platform's own (often Chinese) text.
 func (e *APIError) Hint() string {
+	switch {
+	case e.Is(ErrTokenLimit):
+		return "too many live access tokens for this client ID (about 3); share one token between processes"
+	case e.slowDown():
+		return "the platform is busy; retry later"
+	}
 	for _, h := range hints {
 		if e.Code == h.code && strings.Contains(e.Message, h.fragment) {
 			return h.hint

@@ -25,6 +25,9 @@ func TestAPIErrorHint(t *testing.T) {
 		{1, "preuploadID不存在或已过期", "session"},
 		{1, "分片MD5校验失败", "MD5"},
 		{401, "tokens number has exceeded the limit", "3"},
+		{401, "Tokens Number Has Exceeded The Limit", "3"}, // matched as ErrTokenLimit is
+		{1, "该任务已成功进入秒传队列,任务队列削峰中,未直接获取到文件ID,请慢一点", "busy"},
+		{1, "任务队列削峰中", "busy"}, // every slow-down word of errors.go
 		{401, "access_token无效", "token"},
 		{429, "请求太频繁", "requests"},
 		{20103, "文件正在校验中,请间隔1秒后再试", "verifying"},
