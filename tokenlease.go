@@ -76,7 +76,10 @@ func (s *tokenSource) lease(ctx context.Context) (_ *renewal, _ Token, err error
 			r.release(ctx)
 		}
 	}()
-	deadline := time.Now().Add(2 * l.LeaseTTL())
+	// Twice the TTL: a dead holder's lease lapses, and the next holder
+	// mints. Never past half the fetch's own deadline, so that the fallback
+	// (minting without the lease) still has time to run.
+	deadline := time.Now().Add(min(2*l.LeaseTTL(), tokenFetchTimeout/2))
 	for wait := leasePollMin; ; wait = min(2*wait, leasePollMax) {
 		r.lease, err = l.TryLease(ctx)
 		if err != nil {
@@ -98,12 +101,8 @@ func (s *tokenSource) lease(ctx context.Context) (_ *renewal, _ Token, err error
 			s.log.WarnContext(ctx, "pan123: token store lease still held by another process; renewing without it")
 			return r, Token{}, nil
 		}
-		tm := time.NewTimer(wait)
-		select {
-		case <-tm.C:
-		case <-ctx.Done():
-			tm.Stop()
-			return nil, Token{}, ctx.Err()
+		if err := sleepCtx(ctx, wait); err != nil {
+			return nil, Token{}, err
 		}
 	}
 }
