@@ -499,7 +499,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 		ambiguous := !queued && !notSent(err) && sent == src.size && (ae == nil || sliceRetryable(ctx, err))
 		sameName := ambiguousBefore && ae != nil && ae.Code == codeBusiness && !queued
 		ambiguousBefore = ambiguousBefore || ambiguous
-		if (ambiguous || sameName) && t.canReconcile() {
+		if (ambiguous || sameName) && t.canReconcile() && t.in.Duplicate != Overwrite { // Overwrite replays safely
 			id, lerr := t.reconcile(ctx, sum, src.size)
 			if id > 0 {
 				t.c.log.WarnContext(ctx, "pan123: single-step answer lost; the file is in the folder", "file", t.in.Name, "err", err)
