@@ -173,20 +173,22 @@ const redirectRefused = "redirect refused: requests are never sent on to another
 
 // fetchToken calls access_token. It goes through do without auth, so a 401
 // here is an error, never another refresh (the recursion of OpenList #1854).
-// It is replayed after ambiguous failures: a lost answer may have minted a
-// token that is never used (it counts toward the 3-token limit until it
-// expires), but failing every request on one gateway error would be worse.
+// It is sent again only after answers that prove no token was minted (a
+// refused connection, 429, an envelope with an error code). After an
+// ambiguous failure (a lost or garbled answer, a gateway page) it is not:
+// that request may have minted a token, and it counts against the token
+// budget; the next caller may fetch once more if the budget allows.
 func (c *Client) fetchToken(ctx context.Context, clientID, clientSecret string) (Token, error) {
 	var data struct {
 		AccessToken string          `json:"accessToken"`
 		ExpiredAt   json.RawMessage `json:"expiredAt"`
 	}
 	err := c.do(ctx, &call{
-		path:   pathAccessToken,
-		body:   map[string]string{"clientID": clientID, "clientSecret": clientSecret},
-		out:    &data,
-		noAuth: true,
-		replay: true,
+		path:              pathAccessToken,
+		body:              map[string]string{"clientID": clientID, "clientSecret": clientSecret},
+		out:               &data,
+		noAuth:            true,
+		refusedByEnvelope: true,
 	})
 	if err != nil {
 		return Token{}, err
@@ -243,6 +245,10 @@ type call struct {
 	// verifyingIsFinal returns code 20103 at once instead of retrying it, for
 	// callers that poll on their own schedule.
 	verifyingIsFinal bool
+	// refusedByEnvelope counts an answer with an envelope error code as
+	// proof that the platform did not act (access_token: no token was
+	// handed out), so a call that is not replayed may still be sent again.
+	refusedByEnvelope bool
 }
 
 // envelope is the platform's answer wrapper (api.md §1.3).
@@ -290,7 +296,7 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 		}
 		if !retryable(ctx, err) || attempt >= c.retry.maxAttempts ||
 			(cl.verifyingIsFinal && errors.Is(err, ErrVerifying)) ||
-			(!cl.replay && !notSent(err)) {
+			(!cl.replay && !notSent(err) && !(cl.refusedByEnvelope && envelopeRefusal(err))) {
 			return err
 		}
 		var hint time.Duration

@@ -232,6 +232,13 @@ func notSent(err error) bool {
 	return false
 }
 
+// envelopeRefusal reports an answer of the platform itself with an error
+// code (not a gateway page, not a lost or garbled answer).
+func envelopeRefusal(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code != 0
+}
+
 // sanitizeURL drops the query (which carries presigned signatures) from a URL string.
 func sanitizeURL(raw string) string {
 	if i := strings.IndexAny(raw, "?#"); i >= 0 {

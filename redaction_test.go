@@ -58,9 +58,9 @@ func TestRedaction(t *testing.T) {
 	_, err := c.GetUploadURL(ctx, "pre", 1)
 	require.NoError(t, err)
 
-	// 401, then a refresh whose first access_token attempt is reset.
+	// 401, then a refresh whose first access_token attempt is refused.
 	p.revokeAll()
-	p.handle(pathAccessToken, failFirst(2, resetConn, func(w http.ResponseWriter, r *http.Request, _ int) {
+	p.handle(pathAccessToken, failFirst(2, withServerError, func(w http.ResponseWriter, r *http.Request, _ int) {
 		p.issueToken(w, mustBody(t, r))
 	}))
 	_, err = c.CompleteUpload(ctx, "pre")

@@ -205,6 +205,14 @@ func withCode(code int, msg string) handlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request, _ int) { writeEnvelope(w, code, msg, nil) }
 }
 
+// withServerError answers an HTTP 502 whose envelope has code 502: the
+// platform's own failure, which proves it handed out nothing.
+func withServerError(w http.ResponseWriter, _ *http.Request, _ int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadGateway)
+	_, _ = io.WriteString(w, `{"code":502,"message":"服务异常","data":null,"x-traceID":"trace-502"}`)
+}
+
 // withStatus answers a bare HTTP status with a body.
 func withStatus(status int, body string) handlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request, _ int) {

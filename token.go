@@ -237,9 +237,10 @@ func (s *tokenSource) renew(ctx context.Context) (Token, error) {
 // fetchCounts reports whether a fetch that ended with err counts against
 // the budget: it minted a token, may have (an answer lost or garbled), or
 // was refused (code 401: asking again at once cannot help). A throttled
-// fetch (429) or one that never left (dial error) does not count.
+// fetch (429), one that never left (dial error) and one the platform
+// answered with another error code do not count: no token was handed out.
 func fetchCounts(err error) bool {
-	return err == nil || errors.Is(err, ErrUnauthorized) || !notSent(err)
+	return err == nil || errors.Is(err, ErrUnauthorized) || (!notSent(err) && !envelopeRefusal(err))
 }
 
 // cooldownErr is the final error while the budget is spent: the platform's
