@@ -12,7 +12,7 @@
 #
 # The tests run with -short -count=1 (through GOFLAGS; without -count=1 a
 # cached coverage run would set a timeout of seconds). -short skips only
-# TestFaultMatrix and TestReadmeSnippetsCompile: together they are two thirds
+# TestFaultMatrix and TestReadmeSnippetsCompile: together they are half
 # of the package's test time and the unit and scenario tests stay in. A
 # mutant that survives here may still be caught by those two: the score is a
 # lower bound. The run is niced and uses one worker so that it does not skew
