@@ -347,7 +347,7 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 	resp, err := req.Execute(cl.method, url)
 	if err != nil {
 		c.log.DebugContext(ctx, "pan123: request failed", "method", cl.method, "path", cl.path, "err", redact(err))
-		return token, fmt.Errorf("%s %s: %w", cl.method, cl.path, redact(err))
+		return token, requestError(cl.method, cl.path, err)
 	}
 	err = decodeEnvelope(cl.method, cl.path, resp.StatusCode(), resp.Header(), resp.Body(), cl.out, c.now())
 	c.limits.observe(cl.path, start, err) // adaptive pacing: a 429 slows this path down
@@ -397,7 +397,7 @@ func decodeEnvelope(method, path string, status int, h http.Header, body []byte,
 	if err := json.Unmarshal(env.Data, out); err != nil {
 		e := mkErr(0, "unreadable data: "+err.Error(), env.TraceID)
 		e.HTTPStatus = status
-		return fmt.Errorf("%w: %w", ErrProtocol, e)
+		return mark(ErrProtocol, e)
 	}
 	return nil
 }
