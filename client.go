@@ -17,7 +17,8 @@ import (
 	"github.com/go-resty/resty/v2"
 )
 
-// Endpoint paths (api.md §2–§5).
+// Endpoint paths on the platform's API host (V2 slices and single-step
+// uploads go to the upload servers that create and domain name).
 const (
 	pathAccessToken        = "/api/v1/access_token"
 	pathCreate             = "/upload/v1/file/create"
@@ -251,7 +252,8 @@ type call struct {
 	refusedByEnvelope bool
 }
 
-// envelope is the platform's answer wrapper (api.md §1.3).
+// envelope is the wrapper of every API answer: {code, message, data,
+// x-traceID}; code 0 is success, whatever the HTTP status.
 type envelope struct {
 	Code    *flexInt        `json:"code"` // nil: no code key (or null), so not an envelope
 	Message string          `json:"message"`

@@ -42,7 +42,8 @@ var (
 	ErrProtocol = errors.New("pan123: unexpected platform answer")
 )
 
-// Platform codes with a meaning of their own (api.md §8).
+// Platform codes with a meaning of their own: 401 token refused, 429 too
+// many requests, 5066 no such file, 20103 still verifying.
 const (
 	codeUnauthorized = 401
 	codeRateLimited  = 429

@@ -3,7 +3,7 @@ package pan123
 import "context"
 
 // The image bed (图床, "oss") family: the V1 flow under /upload/v1/oss/file
-// with opaque string IDs, "" as the root folder and a fixed type 1 (api.md §5).
+// with opaque string IDs, "" as the root folder and a fixed type 1.
 
 // CreateImageRequest is the body of the image bed's create call.
 type CreateImageRequest struct {
@@ -52,7 +52,7 @@ func (c *Client) GetImageUploadURL(ctx context.Context, preuploadID string, slic
 
 // ListImageUploadParts lists the slices the platform holds for an image-bed
 // session. The endpoint is used by several clients but absent from the
-// official image-bed pages (api.md §5.1).
+// official image-bed pages.
 func (c *Client) ListImageUploadParts(ctx context.Context, preuploadID string) ([]UploadPart, error) {
 	return c.listUploadParts(ctx, pathOSSListUploadParts, preuploadID)
 }

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// The V2 protocol of the drive (api.md §4): create answers upload servers,
+// The V2 protocol of the drive: create answers upload servers,
 // slices are posted there as multipart/form-data with their MD5, and
 // upload_complete is called again until the platform has the file. Small
 // files can go in one request (single-step upload), and a file whose SHA-1
