@@ -45,7 +45,14 @@ const (
 // per-endpoint rate limiters and the retry policy. A Client is safe for
 // concurrent use and should be shared: every upload through it shares one
 // token and one set of limiters, as the platform counts them per account.
+//
+// Uploads go through an [Uploader]. The platform's endpoints, for tools
+// that drive the protocol by hand, are grouped by family: c.Drive (云盘)
+// and c.Image (图床, the image bed).
 type Client struct {
+	Drive *DriveService // the drive's endpoints: create, slices, complete, folders, listing, V2
+	Image *ImageService // the image bed's endpoints
+
 	api     *resty.Client // API host: JSON envelope calls
 	data    *http.Client  // presigned PUTs and V2 slice posts: no whole-request timeout
 	baseURL string
@@ -110,6 +117,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		ua:      o.userAgent,
 		now:     time.Now,
 	}
+	c.Drive, c.Image = &DriveService{c}, &ImageService{c}
 	c.api = resty.NewWithClient(&apiHC).
 		SetBaseURL(c.baseURL).
 		SetRetryCount(0). // retries are ours (retry.go): resty would not refresh tokens or classify codes

@@ -106,7 +106,7 @@ func (e *APIError) Is(target error) bool {
 
 // UploadError is a failed upload with what a caller needs to resume it:
 // the upload session and, when one slice failed, its number. Unwrap gives the
-// cause. Pass it to [Uploader.ResumeFile] or [Uploader.ResumeImage] to
+// cause. Pass it to [Uploader.ResumeFile] or [Uploader.ResumeImageFile] to
 // continue the same session.
 type UploadError struct {
 	FileName    string // remote name
@@ -125,7 +125,7 @@ func (e *UploadError) Error() string {
 		fmt.Fprintf(&b, ": slice %d", e.SliceNo)
 	}
 	if e.resume != nil {
-		b.WriteString(" (resumable)") // by ResumeFile or ResumeImage
+		b.WriteString(" (resumable)") // by ResumeFile or ResumeImageFile
 	}
 	b.WriteString(": ")
 	b.WriteString(causeText(e.Err))
