@@ -291,7 +291,7 @@ func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *s
 	return j.run(ctx)
 }
 
-// resumeState is what ResumeFile and ResumeImage need from an UploadError.
+// resumeState is what ResumeFile and ResumeImageFile need from an UploadError.
 type resumeState struct {
 	path  string
 	size  int64
@@ -315,8 +315,8 @@ func (u *Uploader) ResumeFile(ctx context.Context, ue *UploadError, opts ...Uplo
 	return driveResult(res, err)
 }
 
-// ResumeImage is [Uploader.ResumeFile] for image-bed uploads (UploadImageFile).
-func (u *Uploader) ResumeImage(ctx context.Context, ue *UploadError, opts ...UploadOption) (*ImageResult, error) {
+// ResumeImageFile is [Uploader.ResumeFile] for image-bed uploads (UploadImageFile).
+func (u *Uploader) ResumeImageFile(ctx context.Context, ue *UploadError, opts ...UploadOption) (*ImageResult, error) {
 	res, err := u.resume(ctx, ue, true, opts)
 	return imageResult(res, err)
 }

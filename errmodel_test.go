@@ -35,7 +35,7 @@ func TestTLSVerificationErrorIsFinal(t *testing.T) {
 
 	c, err := New("", "", WithAccessToken("a-token"), WithBaseURL(srv.URL), WithRetry(5, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
-	_, err = c.ListFiles(t.Context(), 0, 0, 10)
+	_, err = c.Drive.List(t.Context(), 0, 0, 10)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "certificate")
 	assert.EqualValues(t, 1, conns.Load(), "TLS handshakes")
@@ -52,7 +52,7 @@ func TestTransportErrorNamesThePathOnce(t *testing.T) {
 
 	c, err := New(testClientID, testClientSecret, WithBaseURL("http://"+addr), WithRetry(1, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
-	_, err = c.ListFiles(t.Context(), 0, 0, 10)
+	_, err = c.Drive.List(t.Context(), 0, 0, 10)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Equal(t, 1, strings.Count(msg, "pan123:"), msg)
