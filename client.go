@@ -150,7 +150,10 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
-	t.ResponseHeaderTimeout = 2 * time.Minute // after the body is written
+	// No ResponseHeaderTimeout: it would cut every slice whose answer takes
+	// longer, whatever WithResponseTimeout says. The Uploader's watchdog
+	// bounds slice answers; API calls have DefaultAPITimeout; the low-level
+	// PutSlice, UploadSliceV2 and SingleUpload are bounded by their ctx.
 	return t
 }
 

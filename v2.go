@@ -143,7 +143,8 @@ func usableHosts(what string, list []string) ([]string, error) {
 // ({server}/upload/v2/file/slice) as multipart/form-data with the fields
 // preuploadID, sliceNo, sliceMD5 and slice. The slice is streamed from body
 // with a known Content-Length, never buffered. It makes one attempt; a 401
-// drops the token so that the next attempt gets a fresh one.
+// drops the token so that the next attempt gets a fresh one. Only ctx
+// bounds the call (the Uploader adds its stall and response timeouts).
 func (s *DriveService) UploadSliceV2(ctx context.Context, server, preuploadID string, sliceNo int, sliceMD5 string, body io.Reader, size int64) error {
 	server, err := uploadHost(server)
 	if err != nil {
@@ -182,7 +183,8 @@ type FileSingleUploadResult struct {
 
 // SingleUpload sends a whole file of req.Size bytes from body in one
 // multipart request to an upload host (see [DriveService.UploadDomains]). It makes
-// one attempt: body cannot be replayed.
+// one attempt: body cannot be replayed. Only ctx bounds the call (the
+// Uploader adds its stall and response timeouts).
 func (s *DriveService) SingleUpload(ctx context.Context, server string, req *FileSingleUploadRequest, body io.Reader) (*FileSingleUploadResult, error) {
 	server, err := uploadHost(server)
 	if err != nil {
