@@ -53,7 +53,7 @@ func TestToken401RefreshesOnceAfterCooldown(t *testing.T) {
 	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Code: 401, Times: -1})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	_, err := c.GetUploadURL(ctx, "pre", 1)
+	_, err := c.Drive.UploadURL(ctx, "pre", 1)
 	require.ErrorIs(t, err, ErrUnauthorized)
 	require.NotErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, 2, srv.Count(pan123test.OpGetUploadURL), "the call and one replay")
