@@ -2,9 +2,11 @@ package pan123_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,4 +86,22 @@ func TestReconcileFindsDerivedName(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "a(1).bin", f.Name)
 	assert.Len(t, srv.Files(), 3, "elsewhere.bin, a.bin and a(1).bin")
+}
+
+// TestReconcileRetryBudget: under KeepBoth, a create that keeps failing
+// ambiguously (a gateway page each time) is tried as many times as the
+// client's retry budget allows (3 here), with a folder listing between
+// tries, and then fails.
+func TestReconcileRetryBudget(t *testing.T) {
+	srv, c := newFake(t)
+	srv.Inject(pan123test.Fault{Op: pan123test.OpCreate, Status: 502, Body: "<html>502 Bad Gateway</html>", Times: -1})
+	path := filepath.Join(t.TempDir(), "a.bin")
+	require.NoError(t, os.WriteFile(path, []byte("budget"), 0o600))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, err := pan123.NewUploader(c).UploadFile(ctx, path, pan123.FileInput{Name: "a.bin", Duplicate: pan123.KeepBoth})
+	require.Error(t, err)
+	require.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 3, srv.Count(pan123test.OpCreate), "creates")
+	assert.Equal(t, 2, srv.Count(pan123test.OpFileList), "a listing between tries")
 }
