@@ -5,6 +5,7 @@
 #   scripts/mutation.sh            # every group, in the order below
 #   scripts/mutation.sh trust      # one or more groups by name
 #   scripts/mutation.sh -l         # list the groups
+#   scripts/mutation.sh retry.go   # one root file (a group of its own)
 #
 # Each group is one gremlins run over the named files only; the summary lines
 # (killed, lived, not covered, timed out, efficacy) are printed at the end and
@@ -31,8 +32,8 @@ declare -A files=(
 	[state]="slice.go checkpoint.go"
 	[upload]="upload.go transfer.go"
 	[v2]="v2.go prefetch.go oss.go"
-	[client]="client.go options.go endpoints.go storedname.go hints.go progress.go bandwidth.go"
-	[dirs]="dirs.go uploaddir.go hashcache.go filestore.go"
+	[client]="client.go services.go options.go endpoints.go storedname.go names.go hints.go progress.go bandwidth.go"
+	[dirs]="dirs.go uploaddir.go hashcache.go filestore.go filestore_unix.go stamp_linux.go"
 	[pacing]="ratelimit.go"
 )
 
@@ -58,6 +59,9 @@ for g in "$@"; do
 		# The fake platform, mutated against its own tests.
 		run fake -E '^cmd/' pan123test
 		continue
+	fi
+	if [[ $g == *.go && -f $g ]]; then
+		files[$g]=$g
 	fi
 	[[ -n ${files[$g]:-} ]] || { echo "unknown group $g (try -l)" >&2; exit 2; }
 	# Exclude every root file outside the group and every subdirectory.
