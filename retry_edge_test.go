@@ -25,3 +25,15 @@ func TestRetryableServerCodes(t *testing.T) {
 		assert.Equal(t, tc.want, retryable(context.Background(), err), "HTTP %d, code %d", tc.status, tc.code)
 	}
 }
+
+// TestSleepCtxZeroAfterCancel: a zero wait under an ended context reports
+// the context's error every time, not only when a select happens to pick it.
+func TestSleepCtxZeroAfterCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 200 {
+		if err := sleepCtx(ctx, 0); err != context.Canceled {
+			t.Fatalf("sleepCtx(canceled, 0) = %v", err)
+		}
+	}
+}
