@@ -17,7 +17,13 @@
 # of the package's test time and the unit and scenario tests stay in. A
 # mutant that survives here may still be caught by those two: the score is a
 # lower bound. The run is niced and uses one worker so that it does not skew
-# timing measurements on a shared machine.
+# timing measurements on a shared machine; run one group at a time.
+#
+# Do not edit, check out or merge in the tree while a group runs: gremlins
+# copies the module once at the start but reads each mutated file from the
+# tree when it gets to it, so a change made meanwhile mixes two versions (a
+# file that no longer builds against the copy counts as "killed"). To keep
+# working, run it in a copy: git archive HEAD | tar -x -C /tmp/copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
