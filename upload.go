@@ -457,8 +457,8 @@ func (r ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
 type session struct {
 	preuploadID string
 	sliceSize   int64
-	servers     []string  // V2 upload hosts
-	urls        *urlAhead // V1 URLs fetched ahead, while slices are sent
+	servers     []string    // V2 upload hosts
+	ahead       *sliceAhead // V1 URLs or V2 slice MD5s got ahead, while slices are sent
 }
 
 // upload is the flow after hashing: create, slices, complete.
@@ -530,10 +530,10 @@ func (j *job) finish(ctx context.Context) (string, error) {
 	if done := j.skippedBytes(plan); done > 0 {
 		j.rep.add(done)
 	}
-	j.sess.urls = newURLAhead(ctx, j.c.now, plan, j.skip, j.cfg.concurrency)
+	j.sess.ahead = newSliceAhead(ctx, j.c.now, plan, j.skip, j.cfg.concurrency)
 	err = j.sendSlices(ctx, plan)
-	j.sess.urls.close()
-	j.sess.urls = nil
+	j.sess.ahead.close()
+	j.sess.ahead = nil
 	if err != nil {
 		var se *sliceError
 		if errors.As(err, &se) {
@@ -924,10 +924,10 @@ type target interface {
 }
 
 // putV1 is the V1 slice send of both families: a fresh URL (fetched while
-// the previous slice was sending, see urlAhead), then the PUT.
+// the previous slice was sending, see sliceAhead), then the PUT.
 func putV1(ctx context.Context, c *Client, urlPath string, s session, p slicePlan, body io.Reader) error {
-	u, err := s.urls.get(ctx, p.No, func(ctx context.Context, no int) (string, error) {
-		u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, no)
+	u, err := s.ahead.get(ctx, p, urlMaxAge, func(ctx context.Context, p slicePlan) (string, error) {
+		u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, p.No)
 		if err != nil {
 			return "", fmt.Errorf("get upload url: %w", err)
 		}

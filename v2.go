@@ -380,13 +380,19 @@ func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attemp
 		return errors.New("v2: unexpected slice body")
 	}
 	// The slice MD5 goes before the bytes in the form. The hashing pass
-	// computed it when it knew the slice size; otherwise it is computed
-	// here from the same section (a second read of the slice, served by the
-	// page cache), rather than holding slices in memory.
+	// computed it when it knew the slice size; otherwise the slice is read
+	// again for it (from the page cache, mostly) rather than held in
+	// memory, ahead of its post: while a worker posts a slice, the next
+	// one is hashed on another goroutine, so the hashing overlaps the
+	// transfer instead of following it.
 	sum, ok := t.pre.lookup(s.sliceSize, p)
 	if !ok {
+		base := sb.off - p.Off // where the file starts in src
 		var err error
-		if sum, err = md5Of(sb.src, sb.off, p.Size, nil); err != nil {
+		sum, err = s.ahead.get(ctx, p, 0, func(ctx context.Context, q slicePlan) (string, error) {
+			return md5Of(ctxReaderAt{ctx, sb.src}, base+q.Off, q.Size, nil)
+		})
+		if err != nil {
 			return err
 		}
 	}
