@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -305,6 +307,7 @@ func escapeQuotes(s string) string {
 type v2Target struct {
 	driveTarget
 	pre sliceSums // from the hashing pass
+	dir string    // the checkpoint dir, which remembers the slice size; may be ""
 }
 
 // defaultV2SliceSize is the slice size the hashing pass prepares V2 slice
@@ -341,11 +344,35 @@ func hashSource(t target, r io.ReaderAt, off, n int64, onRead func(int)) (string
 func (t *v2Target) hashPass(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
 	size := t.c.v2SliceSize.Load()
 	if size <= 0 {
+		size = t.recalledSliceSize()
+	}
+	if size <= 0 {
 		size = defaultV2SliceSize
 	}
 	sum, sums, err := hashPass(r, off, n, size, onRead)
 	t.pre = sliceSums{size: size, sums: sums}
 	return sum, err
+}
+
+// v2SliceSizeFile, in a checkpoint dir, holds the slice size of the last
+// V2 create answer, so that the hashing pass of a Client that has not made
+// a V2 upload yet (another process) computes the slice MD5s of that size.
+const v2SliceSizeFile = "v2-slice-size"
+
+// recalledSliceSize is the slice size remembered in the checkpoint dir, or 0.
+func (t *v2Target) recalledSliceSize() int64 {
+	if t.dir == "" {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(t.dir, v2SliceSizeFile))
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }
 
 func (t *v2Target) create(ctx context.Context, sum string, size int64) (created, error) {
@@ -356,6 +383,10 @@ func (t *v2Target) create(ctx context.Context, sum string, size int64) (created,
 	}
 	if r.SliceSize > 0 {
 		t.c.v2SliceSize.Store(r.SliceSize)
+		if t.dir != "" && r.SliceSize != t.recalledSliceSize() {
+			// A hint: when it cannot be written, the next process guesses.
+			_ = os.WriteFile(filepath.Join(t.dir, v2SliceSizeFile), []byte(strconv.FormatInt(r.SliceSize, 10)), 0o600)
+		}
 	}
 	var servers []string
 	if !r.Reuse {
@@ -420,12 +451,10 @@ func resolveTarget(cfg uploadConfig, t target, size int64) target {
 		return t // the image bed has only V1
 	}
 	switch {
-	case cfg.protocol == V2:
-		return &v2Target{driveTarget: *dt}
-	case cfg.protocol == Auto && size <= AutoSingleThreshold:
-		return &singleTarget{v2Target{driveTarget: *dt}}
+	case cfg.protocol == V2, cfg.protocol == Auto && size > AutoSingleThreshold:
+		return &v2Target{driveTarget: *dt, dir: cfg.checkpointDir}
 	case cfg.protocol == Auto:
-		return &v2Target{driveTarget: *dt}
+		return &singleTarget{v2Target{driveTarget: *dt}}
 	}
 	return t
 }
