@@ -51,6 +51,9 @@ func runChild(arg string) int {
 	if cfg.Concurrency > 0 {
 		uopts = append(uopts, pan123.WithConcurrency(cfg.Concurrency))
 	}
+	if cfg.CheckpointDir != "" {
+		uopts = append(uopts, pan123.WithCheckpointDir(cfg.CheckpointDir))
+	}
 	t0 := time.Now()
 	if os.Getenv("PAN123BENCH_PHASES") != "" { // diagnostics: phase times on stderr
 		uopts = append(uopts, pan123.WithProgress(func(p pan123.Progress) {

@@ -126,7 +126,7 @@ func (b *bench) linkRun(ctx context.Context, l link, conc int) (linkRow, error) 
 		pan123test.WithRateLimit(pan123test.OpComplete, 20, time.Second))
 	defer s.Close()
 	res, err := runChildProcess(ctx, childConfig{URL: s.URL, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
-		File: path, MD5: sum, Concurrency: conc})
+		File: path, MD5: sum, Concurrency: conc}, "")
 	if err != nil {
 		return linkRow{}, err
 	}

@@ -63,6 +63,7 @@ type flags struct {
 	conc     int
 	links    string
 	linkConc string
+	before   string
 }
 
 func parseFlags() flags {
@@ -74,6 +75,7 @@ func parseFlags() flags {
 	flag.IntVar(&f.conc, "concurrency", 0, "loopback: WithConcurrency (0 = the SDK's default)")
 	flag.StringVar(&f.links, "links", "a,b,c", "links to run (a, b, c; see the table); empty to skip")
 	flag.StringVar(&f.linkConc, "link-conc", "1,4,8", "links: concurrencies")
+	flag.StringVar(&f.before, "before", "", "loopback: another build of pan123bench whose child also runs the V2 64 MiB upload (an earlier SDK, side by side)")
 	flag.Parse()
 	if f.quick {
 		if !flagSet("sizes") {
@@ -114,7 +116,7 @@ func main() {
 		check(treeRun(ctx, f.dir, *treeFiles, *treeFolders, *treeProto)) // tree.go
 		return
 	}
-	b := &bench{dir: f.dir, reps: f.reps, conc: f.conc}
+	b := &bench{dir: f.dir, reps: f.reps, conc: f.conc, before: f.before}
 	defer b.cleanup()
 
 	fmt.Printf("pan123bench: %s %s/%s, %d CPUs (GOMAXPROCS %d), files in %s\n",
@@ -160,6 +162,7 @@ type bench struct {
 	dir       string
 	reps      int
 	conc      int
+	before    string // -before
 	files     []string
 	generated map[int64]string  // size -> file, reused by the link runs
 	sums      map[string]string // file -> MD5
@@ -223,6 +226,7 @@ type childConfig struct {
 	Concurrency                 int    // 0 = default
 	NoLimits                    bool   // WithoutRateLimits
 	V2                          bool   // WithProtocol(V2)
+	CheckpointDir               string // WithCheckpointDir
 	Floor                       bool   // no SDK: the floor's MD5 pass, then a plain PUT of the file to URL
 }
 
@@ -236,10 +240,14 @@ type childResult struct {
 	Err        string
 }
 
-func runChildProcess(ctx context.Context, cfg childConfig) (childResult, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return childResult{}, err
+// runChildProcess runs cfg in a child process of this binary, or of exe
+// when it is not "".
+func runChildProcess(ctx context.Context, cfg childConfig, exe string) (childResult, error) {
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return childResult{}, err
+		}
 	}
 	arg, _ := json.Marshal(cfg)
 	cmd := exec.CommandContext(ctx, exe, childArg, string(arg))
