@@ -36,6 +36,11 @@ func runChild(arg string) int {
 		return 0
 	}
 	opts := []pan123.Option{pan123.WithBaseURL(cfg.URL)}
+	var tr *tracer
+	if cfg.Trace {
+		tr = newTracer()
+		opts = append(opts, pan123.WithHTTPClient(&http.Client{Transport: tr}))
+	}
 	if cfg.NoLimits {
 		opts = append(opts, pan123.WithoutRateLimits())
 	}
@@ -73,6 +78,13 @@ func runChild(arg string) int {
 	res.Seconds = time.Since(t0).Seconds()
 	if err != nil {
 		res.Err = err.Error()
+	}
+	if tr != nil && err == nil {
+		conc := cfg.Concurrency
+		if conc == 0 {
+			conc = pan123.DefaultConcurrency
+		}
+		res.Trace = tr.summary(conc)
 	}
 	res.PeakRSS = vmHWM()
 	if memDebug {

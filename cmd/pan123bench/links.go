@@ -75,11 +75,13 @@ type linkRow struct {
 	rss     int64
 	urlPeak int // most get_upload_url calls the fake saw in any 1 s window
 	refused int // requests the fake answered 429
+	trace   *traceSummary
 }
 
 func (r linkRow) got() float64       { return float64(r.l.size) / r.seconds }
 func (r linkRow) ratio() float64     { return r.got() / r.l.ideal(r.conc) }
 func (r linkRow) boundTime() float64 { return r.l.chain().Seconds() + r.l.schedule(r.conc) }
+func (r linkRow) idealTime() float64 { return float64(r.l.size) / r.l.ideal(r.conc) }
 
 // schedule is the shortest time in which c connections can send the file's
 // slices when get_upload_url answers at most urlQPS a second (URL k comes
@@ -126,11 +128,11 @@ func (b *bench) linkRun(ctx context.Context, l link, conc int) (linkRow, error) 
 		pan123test.WithRateLimit(pan123test.OpComplete, 20, time.Second))
 	defer s.Close()
 	res, err := runChildProcess(ctx, childConfig{URL: s.URL, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
-		File: path, MD5: sum, Concurrency: conc}, "")
+		File: path, MD5: sum, Concurrency: conc, Trace: true}, "")
 	if err != nil {
 		return linkRow{}, err
 	}
-	r := linkRow{l: l, conc: conc, seconds: res.Seconds, rss: res.PeakRSS, urlPeak: peakPerSecond(s, pan123test.OpGetUploadURL)}
+	r := linkRow{l: l, conc: conc, seconds: res.Seconds, rss: res.PeakRSS, urlPeak: peakPerSecond(s, pan123test.OpGetUploadURL), trace: res.Trace}
 	for _, q := range s.Requests() {
 		if q.Code == pan123test.CodeTooManyRequests {
 			r.refused++
@@ -190,12 +192,28 @@ func printLinks(rows []linkRow) {
 	fmt.Fprintf(&t, "slice/rate, with URLs paced at %d/s (so it counts the ramp while the first c URLs come in), + the\n", urlQPS)
 	fmt.Fprintf(&t, "API round trips no client can overlap (token, create, first URL, complete); vs bound = bound / time.\n")
 	fmt.Fprintf(&t, "URL/s: most get_upload_url calls the fake saw in any 1 s window.\n")
-	fmt.Fprintf(&t, "%-4s %-7s %-6s %-8s %-9s %-9s %4s | %8s %8s %8s %6s %8s %8s %5s %4s %8s\n",
-		"link", "file", "slice", "rate", "latency", "API +", "conc", "time", "MiB/s", "ideal", "ratio", "bound", "vs bound", "URL/s", "429s", "peak RSS")
+	fmt.Fprintf(&t, "bound/ideal = ideal time / bound: the most any client reaches of the ideal.\n")
+	fmt.Fprintf(&t, "%-4s %-7s %-6s %-8s %-9s %-9s %4s | %8s %8s %8s %6s %8s %8s %11s %5s %4s %8s\n",
+		"link", "file", "slice", "rate", "latency", "API +", "conc", "time", "MiB/s", "ideal", "ratio", "bound", "vs bound", "bound/ideal", "URL/s", "429s", "peak RSS")
 	for _, r := range rows {
-		fmt.Fprintf(&t, "%-4s %-7s %-6s %-8s %-9v %-9v %4d | %7.2fs %8.2f %8.2f %6.3f %7.2fs %8.3f %5d %4d %8s\n",
+		fmt.Fprintf(&t, "%-4s %-7s %-6s %-8s %-9v %-9v %4d | %7.2fs %8.2f %8.2f %6.3f %7.2fs %8.3f %11.3f %5d %4d %8s\n",
 			r.l.key, sizeLabel(r.l.size), sizeLabel(r.l.slice), sizeLabel(r.l.rate)+"/s", r.l.latency, r.l.apiLatency, r.conc,
-			r.seconds, r.got()/mib, r.l.ideal(r.conc)/mib, r.ratio(), r.boundTime(), r.boundTime()/r.seconds, r.urlPeak, r.refused, fmtSize(r.rss))
+			r.seconds, r.got()/mib, r.l.ideal(r.conc)/mib, r.ratio(), r.boundTime(), r.boundTime()/r.seconds, r.idealTime()/r.boundTime(), r.urlPeak, r.refused, fmtSize(r.rss))
+	}
+	fmt.Fprintf(&t, "\nWhere the time went (the child's own timing of each request; seconds). before: until the first\n")
+	fmt.Fprintf(&t, "slice starts (token, create, first URL); after: the last slice's end to the end (complete). Idle\n")
+	fmt.Fprintf(&t, "connection-seconds while slices ran: ramp (before c ran at once), wait URL (a freed connection's\n")
+	fmt.Fprintf(&t, "next slice had no URL yet), gap (its URL was there: the SDK's own time between two sends), tail\n")
+	fmt.Fprintf(&t, "(nothing left to send). URL late: summed lateness of get_upload_url starts beyond 1/%d s apart.\n", urlQPS)
+	fmt.Fprintf(&t, "slice: mean and longest time of one slice's send; model: latency + slice/rate, as the bound has it.\n")
+	fmt.Fprintf(&t, "%-4s %4s | %7s %7s %7s %7s | %7s %8s %7s %7s | %8s %7s %7s %7s | %9s\n",
+		"link", "conc", "total", "before", "slices", "after", "ramp", "wait URL", "gap", "tail", "URL late", "slice", "longest", "model", "bound ch.")
+	for _, r := range rows {
+		if s := r.trace; s != nil {
+			fmt.Fprintf(&t, "%-4s %4d | %7.3f %7.3f %7.3f %7.3f | %7.3f %8.3f %7.3f %7.3f | %8.3f %7.3f %7.3f %7.3f | %9.3f\n",
+				r.l.key, r.conc, s.Total, s.Before, s.Slices, s.After, s.Ramp, s.WaitURL, s.Gap, s.Tail, s.URLLate, s.MeanSlice, s.MaxSlice,
+				r.l.latency.Seconds()+float64(r.l.slice)/float64(r.l.rate), r.l.chain().Seconds())
+		}
 	}
 	fmt.Print(t.String())
 	fmt.Println()
@@ -206,6 +224,13 @@ func printLinks(rows []linkRow) {
 		benchLine("link_ideal", l, r.l.ideal(r.conc)/mib, "MiB/s")
 		benchLine("link_ratio", l, r.ratio(), "ratio")
 		benchLine("link_vs_bound", l, r.boundTime()/r.seconds, "ratio")
+		benchLine("link_bound_vs_ideal", l, r.idealTime()/r.boundTime(), "ratio")
+		if s := r.trace; s != nil {
+			benchLine("link_idle_wait_url", l, s.WaitURL, "conn_s")
+			benchLine("link_idle_gap", l, s.Gap, "conn_s")
+			benchLine("link_url_late", l, s.URLLate, "s")
+			benchLine("link_mean_slice", l, s.MeanSlice, "s")
+		}
 		benchLine("link_url_peak", l, float64(r.urlPeak), "per_s")
 		benchLine("link_429s", l, float64(r.refused), "requests")
 		benchLine("link_peak_rss", l, float64(r.rss)/mib, "MiB")

@@ -227,6 +227,7 @@ type childConfig struct {
 	NoLimits                    bool   // WithoutRateLimits
 	V2                          bool   // WithProtocol(V2)
 	CheckpointDir               string // WithCheckpointDir
+	Trace                       bool   // time every request and report a traceSummary
 	Floor                       bool   // no SDK: the floor's MD5 pass, then a plain PUT of the file to URL
 }
 
@@ -237,6 +238,7 @@ type childResult struct {
 	PeakRSS    int64   // VmHWM, bytes
 	TotalAlloc uint64  // bytes allocated on the Go heap during the whole process
 	NumGC      uint32
+	Trace      *traceSummary
 	Err        string
 }
 
