@@ -64,6 +64,7 @@ type flags struct {
 	links    string
 	linkConc string
 	before   string
+	linkV2   bool
 }
 
 func parseFlags() flags {
@@ -75,6 +76,7 @@ func parseFlags() flags {
 	flag.IntVar(&f.conc, "concurrency", 0, "loopback: WithConcurrency (0 = the SDK's default)")
 	flag.StringVar(&f.links, "links", "a,b,c", "links to run (a, b, c; see the table); empty to skip")
 	flag.StringVar(&f.linkConc, "link-conc", "1,4,8", "links: concurrencies")
+	flag.BoolVar(&f.linkV2, "link-v2", false, "links: run each link under V2 too (slice MD5s hashed per slice: the MD5 is given)")
 	flag.StringVar(&f.before, "before", "", "loopback: another build of pan123bench whose child also runs the V2 64 MiB upload (an earlier SDK, side by side)")
 	flag.Parse()
 	if f.quick {
@@ -103,7 +105,7 @@ func main() {
 	check(err)
 	concs, err := parseInts(f.linkConc)
 	check(err)
-	ls, err := pickLinks(f.links, f.quick)
+	ls, err := pickLinks(f.links, f.quick, f.linkV2)
 	check(err)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
