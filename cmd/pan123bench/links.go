@@ -255,14 +255,14 @@ func printLinks(rows []linkRow) {
 	fmt.Fprintf(&t, "slice starts (token, create, first URL); after: the last slice's end to the end (complete). Idle\n")
 	fmt.Fprintf(&t, "connection-seconds while slices ran: ramp (before c ran at once), wait URL (a freed connection's\n")
 	fmt.Fprintf(&t, "next slice had no URL yet), gap (its URL was there: the SDK's own time between two sends), tail\n")
-	fmt.Fprintf(&t, "(nothing left to send). URL late: summed lateness of get_upload_url starts beyond 1/%d s apart.\n", urlQPS)
+	fmt.Fprintf(&t, "(nothing left to send). URLs late: get_upload_url calls that started after one for a later slice.\n")
 	fmt.Fprintf(&t, "slice: mean and longest time of one slice's send; model: latency + slice/rate, as the bound has it.\n")
-	fmt.Fprintf(&t, "%-5s %4s | %7s %7s %7s %7s | %7s %8s %7s %7s | %8s %7s %7s %7s | %9s\n",
-		"link", "conc", "total", "before", "slices", "after", "ramp", "wait URL", "gap", "tail", "URL late", "slice", "longest", "model", "bound ch.")
+	fmt.Fprintf(&t, "%-5s %4s | %7s %7s %7s %7s | %7s %8s %7s %7s | %9s %7s %7s %7s | %9s\n",
+		"link", "conc", "total", "before", "slices", "after", "ramp", "wait URL", "gap", "tail", "URLs late", "slice", "longest", "model", "bound ch.")
 	for _, r := range rows {
 		if s := r.trace; s != nil {
-			fmt.Fprintf(&t, "%-5s %4d | %7.3f %7.3f %7.3f %7.3f | %7.3f %8.3f %7.3f %7.3f | %8.3f %7.3f %7.3f %7.3f | %9.3f\n",
-				r.l.key, r.conc, s.Total, s.Before, s.Slices, s.After, s.Ramp, s.WaitURL, s.Gap, s.Tail, s.URLLate, s.MeanSlice, s.MaxSlice,
+			fmt.Fprintf(&t, "%-5s %4d | %7.3f %7.3f %7.3f %7.3f | %7.3f %8.3f %7.3f %7.3f | %9d %7.3f %7.3f %7.3f | %9.3f\n",
+				r.l.key, r.conc, s.Total, s.Before, s.Slices, s.After, s.Ramp, s.WaitURL, s.Gap, s.Tail, s.URLOutOfOrder, s.MeanSlice, s.MaxSlice,
 				r.l.latency.Seconds()+float64(r.l.slice)/float64(r.l.rate), r.l.chain().Seconds())
 		}
 	}
@@ -282,7 +282,7 @@ func printLinks(rows []linkRow) {
 		if s := r.trace; s != nil {
 			benchLine("link_idle_wait_url", l, s.WaitURL, "conn_s")
 			benchLine("link_idle_gap", l, s.Gap, "conn_s")
-			benchLine("link_url_late", l, s.URLLate, "s")
+			benchLine("link_urls_out_of_order", l, float64(s.URLOutOfOrder), "calls")
 			benchLine("link_mean_slice", l, s.MeanSlice, "s")
 		}
 		benchLine("link_url_peak", l, float64(r.urlPeak), "per_s")

@@ -1,8 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,9 +26,11 @@ type tracer struct {
 	spans []span
 }
 
-// span is one request: its kind and its start and end, in seconds since t0.
+// span is one request: its kind, its slice (URLs and PUTs; 0 if none or
+// unknown) and its start and end, in seconds since t0.
 type span struct {
 	kind       string // token, create, url, put, post (a V2 slice), complete, other
+	no         int
 	start, end float64
 }
 
@@ -33,6 +42,19 @@ func newTracer() *tracer {
 
 func (t *tracer) RoundTrip(r *http.Request) (*http.Response, error) {
 	s := span{kind: kindOf(r), start: time.Since(t.t0).Seconds()}
+	switch s.kind {
+	case "put": // the fake's presigned path ends in the slice number
+		s.no, _ = strconv.Atoi(path.Base(r.URL.Path))
+	case "url": // {"preuploadID": …, "sliceNo": n}
+		if r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			var q struct{ SliceNo int }
+			_ = json.Unmarshal(b, &q)
+			s.no = q.SliceNo
+		}
+	}
 	resp, err := t.next.RoundTrip(r)
 	s.end = time.Since(t.t0).Seconds() // the answer's head: the SDK reads a few bytes more
 	t.mu.Lock()
@@ -74,12 +96,10 @@ type traceSummary struct {
 	// worker freed: the pacer or its round trip) and Gap (the URL was
 	// ready: the SDK's own time between two sends).
 	Ramp, Tail, WaitURL, Gap float64
-	// URLLate is how much later than 1/20 s after the one before each
-	// get_upload_url started, summed over those that were late.
-	URLLate   float64
-	URLs      int
-	MeanSlice float64 // the mean time of a full slice's send
-	MaxSlice  float64 // the longest slice send
+	URLs                     int
+	URLOutOfOrder            int     // get_upload_url calls that started after one for a later slice
+	MeanSlice                float64 // the mean time of a full slice's send
+	MaxSlice                 float64 // the longest slice send
 }
 
 // summary analyses the spans of an upload at concurrency c.
@@ -88,6 +108,11 @@ func (t *tracer) summary(c int) *traceSummary {
 	spans := slices.Clone(t.spans)
 	t.mu.Unlock()
 	slices.SortFunc(spans, func(a, b span) int { return cmpF(a.start, b.start) })
+	if os.Getenv("PAN123BENCH_SPANS") != "" { // diagnostics: every request on stderr
+		for _, sp := range spans {
+			fmt.Fprintf(os.Stderr, "  span %-8s %3d %8.3f %8.3f %7.3f\n", sp.kind, sp.no, sp.start, sp.end, sp.end-sp.start)
+		}
+	}
 	var sends, urls []span
 	s := &traceSummary{}
 	first, last := spans[0].start, 0.0
@@ -117,38 +142,54 @@ func (t *tracer) summary(c int) *traceSummary {
 	}
 	s.Before, s.Slices, s.After = sendStart-first, sendEnd-sendStart, last-sendEnd
 	s.URLs = len(urls)
-	for k := 1; k < len(urls); k++ {
-		if late := urls[k].start - urls[k-1].start - 1.0/urlQPS; late > 0 {
-			s.URLLate += late
-		}
-	}
 	// Slice j (in start order) beyond the first c runs on the connection
 	// freed by end number j-c: the time between is idle, waiting for its
 	// URL when the URL was not back yet.
+	urlEnd := map[int]float64{} // slice -> when its last URL came back
+	for _, u := range urls {
+		if u.no > 0 {
+			urlEnd[u.no] = max(urlEnd[u.no], u.end)
+		}
+	}
+	for k := 1; k < len(urls); k++ {
+		if urls[k].no > 0 && urls[k].no < urls[k-1].no {
+			s.URLOutOfOrder++
+		}
+	}
 	ends := make([]float64, len(sends))
 	for i, sp := range sends {
 		ends[i] = sp.end
 	}
 	slices.Sort(ends)
-	for j := range sends {
+	// The SDK hands out the slices in plan order, each to a worker as soon
+	// as one is free: slice j (0-based, in plan order; in start order for
+	// V2, whose posts carry no number here) beyond the first c gets the
+	// connection freed by end number j-c. Until the slice starts, that
+	// connection idles: waiting for the slice's URL while it is not back,
+	// the SDK's own time after.
+	byNo := slices.Clone(sends)
+	if !slices.ContainsFunc(byNo, func(sp span) bool { return sp.no == 0 }) {
+		slices.SortStableFunc(byNo, func(a, b span) int { return a.no - b.no })
+	}
+	lastStart := 0.0
+	for j, sp := range byNo {
+		lastStart = max(lastStart, sp.start)
 		if j < c {
-			s.Ramp += sends[j].start - sendStart
+			s.Ramp += sp.start - sendStart
 			continue
 		}
 		freed := ends[j-c]
-		idle := sends[j].start - freed
+		idle := sp.start - freed
 		if idle <= 0 {
 			continue
 		}
-		if j < len(urls) && len(urls) == len(sends) && urls[j].end > freed {
-			wait := min(idle, urls[j].end-freed)
-			s.WaitURL += wait
-			s.Gap += idle - wait
-		} else {
-			s.Gap += idle
+		wait := 0.0
+		if u, ok := urlEnd[sp.no]; ok {
+			wait = min(idle, max(0, u-freed))
 		}
+		s.WaitURL += wait
+		s.Gap += idle - wait
 	}
-	lastStart := sends[len(sends)-1].start
 	for i := len(ends) - c; i < len(ends); i++ {
 		if i >= 0 {
 			s.Tail += sendEnd - max(ends[i], lastStart)
