@@ -30,9 +30,11 @@ type sliceAhead struct {
 
 	mu      sync.Mutex
 	next    int // index in order of the next slice to fetch ahead
+	low     int // index in order below which every slice is claimed
 	demand  int // fetches on demand under way: a slice waits for them now
 	claimed map[int]bool
 	pending map[int]*aheadValue
+	changed chan struct{} // closed (and replaced) when a value fetched ahead is known
 	closed  bool
 	wg      sync.WaitGroup
 }
@@ -40,6 +42,7 @@ type sliceAhead struct {
 // aheadValue is one value being fetched ahead; done is closed when it is known.
 type aheadValue struct {
 	done chan struct{}
+	p    slicePlan
 	v    string
 	at   time.Time
 	err  error
@@ -49,7 +52,7 @@ type aheadValue struct {
 type fetchFunc func(ctx context.Context, p slicePlan) (string, error)
 
 func newSliceAhead(ctx context.Context, now func() time.Time, plan []slicePlan, skip map[int]bool, limit int) *sliceAhead {
-	a := &sliceAhead{now: now, limit: limit, claimed: map[int]bool{}, pending: map[int]*aheadValue{}}
+	a := &sliceAhead{now: now, limit: limit, claimed: map[int]bool{}, pending: map[int]*aheadValue{}, changed: make(chan struct{})}
 	a.ctx, a.cancel = context.WithCancel(ctx)
 	for _, s := range plan {
 		if !skip[s.No] {
@@ -57,6 +60,61 @@ func newSliceAhead(ctx context.Context, now func() time.Time, plan []slicePlan, 
 		}
 	}
 	return a
+}
+
+// claim picks the slice that a free worker sends next (dflt when a is
+// nil): the lowest one whose value fetched ahead is ready, so that a value
+// that came back out of order (the rate limiter does not serve waiting
+// calls in the order they came) leaves no connection idle while another
+// slice's value waits unused. While values are being fetched and none is
+// ready, it waits for the first; with none being fetched, it takes the
+// lowest slice nobody has claimed. Each worker claims one slice of the
+// plan, so all are claimed once.
+func (a *sliceAhead) claim(ctx context.Context, dflt slicePlan) (slicePlan, error) {
+	if a == nil {
+		return dflt, nil
+	}
+	for {
+		a.mu.Lock()
+		var ready *aheadValue
+		fetching := false
+		for no, f := range a.pending {
+			if a.claimed[no] {
+				continue
+			}
+			select {
+			case <-f.done:
+				if ready == nil || no < ready.p.No {
+					ready = f
+				}
+			default:
+				fetching = true
+			}
+		}
+		if ready != nil || !fetching {
+			p := dflt
+			if ready != nil {
+				p = ready.p
+			} else {
+				for a.low < len(a.order) && a.claimed[a.order[a.low].No] {
+					a.low++
+				}
+				if a.low < len(a.order) {
+					p = a.order[a.low]
+				}
+			}
+			a.claimed[p.No] = true
+			a.mu.Unlock()
+			return p, nil
+		}
+		changed := a.changed
+		a.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return slicePlan{}, ctx.Err()
+		}
+	}
 }
 
 // get returns slice p's value: the one fetched ahead if it is younger than
@@ -113,12 +171,16 @@ func (a *sliceAhead) ahead(fetch fetchFunc) {
 		}
 		p := a.order[a.next]
 		a.next++
-		f := &aheadValue{done: make(chan struct{})}
+		f := &aheadValue{done: make(chan struct{}), p: p}
 		a.pending[p.No] = f
 		a.wg.Go(func() {
-			defer close(f.done)
 			f.v, f.err = fetch(a.ctx, p)
 			f.at = a.now()
+			a.mu.Lock()
+			close(f.done)
+			close(a.changed)
+			a.changed = make(chan struct{})
+			a.mu.Unlock()
 		})
 	}
 }

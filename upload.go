@@ -591,7 +591,13 @@ func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
 		if gctx.Err() != nil {
 			break
 		}
-		g.Go(func() error { return j.sendSlice(gctx, s) })
+		g.Go(func() error {
+			s, err := j.sess.ahead.claim(gctx, s) // the slice whose URL is ready first
+			if err != nil {
+				return err
+			}
+			return j.sendSlice(gctx, s)
+		})
 	}
 	err := g.Wait()
 	if ctx.Err() != nil {
