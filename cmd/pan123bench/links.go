@@ -100,7 +100,7 @@ type linkRow struct {
 	urlPeak int // most get_upload_url calls the fake saw in any 1 s window
 	refused int // requests the fake answered 429
 	trace   *traceSummary
-	before  float64 // the -before build's time (V2 only), 0 if not run
+	before  float64 // the -before build's time, 0 if not run
 }
 
 func (r linkRow) got() float64       { return float64(r.l.size) / r.seconds }
@@ -163,10 +163,10 @@ func (b *bench) linkRun(ctx context.Context, l link, conc int) (linkRow, error) 
 		return linkRow{}, err
 	}
 	before := 0.0
-	if l.v2 && b.before != "" { // the same on the -before build, against a fresh fake
+	if b.before != "" { // the same on the -before build, against a fresh fake
 		bs := l.server()
 		bres, err := runChildProcess(ctx, childConfig{URL: bs.URL, ClientID: bs.ClientID, ClientSecret: bs.ClientSecret,
-			File: path, MD5: sum, Concurrency: conc, V2: true}, b.before)
+			File: path, MD5: sum, Concurrency: conc, V2: l.v2}, b.before)
 		bs.Close()
 		if err != nil {
 			return linkRow{}, err

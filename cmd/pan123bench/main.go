@@ -77,7 +77,7 @@ func parseFlags() flags {
 	flag.StringVar(&f.links, "links", "a,b,c", "links to run (a, b, c; see the table); empty to skip")
 	flag.StringVar(&f.linkConc, "link-conc", "1,4,8", "links: concurrencies")
 	flag.BoolVar(&f.linkV2, "link-v2", false, "links: run each link under V2 too (slice MD5s hashed per slice: the MD5 is given)")
-	flag.StringVar(&f.before, "before", "", "loopback: another build of pan123bench whose child also runs the V2 64 MiB upload (an earlier SDK, side by side)")
+	flag.StringVar(&f.before, "before", "", "another build of pan123bench (an earlier SDK) whose child also runs the V2 64 MiB loopback upload and every link, side by side")
 	flag.Parse()
 	if f.quick {
 		if !flagSet("sizes") {

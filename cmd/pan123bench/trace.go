@@ -161,18 +161,12 @@ func (t *tracer) summary(c int) *traceSummary {
 		ends[i] = sp.end
 	}
 	slices.Sort(ends)
-	// The SDK hands out the slices in plan order, each to a worker as soon
-	// as one is free: slice j (0-based, in plan order; in start order for
-	// V2, whose posts carry no number here) beyond the first c gets the
-	// connection freed by end number j-c. Until the slice starts, that
-	// connection idles: waiting for the slice's URL while it is not back,
-	// the SDK's own time after.
-	byNo := slices.Clone(sends)
-	if !slices.ContainsFunc(byNo, func(sp span) bool { return sp.no == 0 }) {
-		slices.SortStableFunc(byNo, func(a, b span) int { return a.no - b.no })
-	}
+	// A free worker sends the slice whose URL is ready first: send j (in
+	// start order) beyond the first c runs on the connection freed by end
+	// number j-c. Until it starts, that connection idles: waiting for the
+	// slice's URL while it is not back, the SDK's own time after.
 	lastStart := 0.0
-	for j, sp := range byNo {
+	for j, sp := range sends {
 		lastStart = max(lastStart, sp.start)
 		if j < c {
 			s.Ramp += sp.start - sendStart
