@@ -257,7 +257,7 @@ type source struct {
 func openFileSource(path string, wantSize int64) (*source, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err) // *PathError: errors.Is(err, fs.ErrNotExist) holds
+		return nil, mark(ErrInvalidInput, err) // *PathError: errors.Is(err, fs.ErrNotExist) holds
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
@@ -367,7 +367,7 @@ func seekableSource(ra io.ReaderAt, sk io.Seeker, want int64) (*source, error) {
 func spool(ctx context.Context, r io.Reader, dir string, want int64, rep *reporter) (*source, string, error) {
 	f, err := os.CreateTemp(dir, "pan123-spool-*")
 	if err != nil {
-		return nil, "", fmt.Errorf("pan123: spool: %w", err)
+		return nil, "", wrapf(err, "spool")
 	}
 	remove := func() { f.Close(); os.Remove(f.Name()) }
 	h := md5.New()
@@ -390,7 +390,7 @@ func spool(ctx context.Context, r io.Reader, dir string, want int64, rep *report
 		if errors.Is(err, ErrInvalidInput) {
 			return nil, "", err
 		}
-		return nil, "", fmt.Errorf("pan123: spool: %w", err)
+		return nil, "", wrapf(err, "spool")
 	}
 	return &source{r: f, size: n, close: remove}, hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -434,7 +434,7 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("pan123: hash %s: %w", t.name(), err)
+			return nil, wrapf(err, "hash %s", t.name())
 		}
 	}
 	return u.upload(ctx, cfg, src, sum, t, rep, track)
@@ -561,7 +561,7 @@ func (j *job) skippedBytes(plan []slicePlan) int64 {
 }
 
 // fail wraps err with the session; errors.Is(err, ctx.Err()) still holds.
-// File sources keep what ResumeFile and ResumeImage need.
+// File sources keep what ResumeFile and ResumeImageFile need.
 func (j *job) fail(sliceNo int, err error) error {
 	ue := &UploadError{FileName: j.t.name(), PreuploadID: j.sess.preuploadID, SliceNo: sliceNo, Err: err}
 	if j.src.path != "" && j.sess.preuploadID != "" {
@@ -840,7 +840,7 @@ func (j *job) complete(ctx context.Context) (string, error) {
 		case err == nil, errors.Is(err, ErrVerifying):
 			// not yet
 		case refusedCompletion(err):
-			return "", fmt.Errorf("%w: %w", ErrCompleteRefused, err)
+			return "", mark(ErrCompleteRefused, err)
 		case dctx.Err() == nil && (retryable(dctx, err) || businessCode(err)):
 			// Not a refusal: the platform may still finish the file.
 			j.c.log.WarnContext(ctx, "pan123: completion call failed; asking again", "file", j.t.name(), "err", err)
@@ -935,7 +935,7 @@ func putV1(ctx context.Context, c *Client, urlPath string, s session, p slicePla
 	u, err := s.ahead.get(ctx, p, urlMaxAge, func(ctx context.Context, p slicePlan) (string, error) {
 		u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, p.No)
 		if err != nil {
-			return "", fmt.Errorf("get upload url: %w", err)
+			return "", wrapf(err, "get upload url")
 		}
 		if u.PresignedURL == "" {
 			return "", protocolError("get_upload_url answered an empty presignedURL")
@@ -964,7 +964,7 @@ func (t *driveTarget) dest() string {
 }
 
 func (t *driveTarget) create(ctx context.Context, sum string, size int64) (created, error) {
-	r, err := t.c.CreateFile(ctx, &CreateFileRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
+	r, err := t.c.Drive.Create(ctx, &FileCreateRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
 		Etag: sum, Size: size, Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir})
 	if err != nil {
 		return created{}, err
@@ -978,7 +978,7 @@ func (t *driveTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ i
 }
 
 func (t *driveTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
-	return t.c.ListUploadParts(ctx, s.preuploadID)
+	return t.c.Drive.ListParts(ctx, s.preuploadID)
 }
 
 func (t *driveTarget) complete(ctx context.Context, s session) (completion, error) {
@@ -1008,7 +1008,7 @@ func (t *imageTarget) name() string { return t.in.Name }
 func (t *imageTarget) dest() string { return "image/" + t.in.ParentID + "/" + t.in.Name }
 
 func (t *imageTarget) create(ctx context.Context, sum string, size int64) (created, error) {
-	r, err := t.c.CreateImage(ctx, &CreateImageRequest{ParentFileID: t.in.ParentID, Filename: t.in.Name, Etag: sum, Size: size})
+	r, err := t.c.Image.Create(ctx, &ImageCreateRequest{ParentID: t.in.ParentID, Filename: t.in.Name, Etag: sum, Size: size})
 	if err != nil {
 		return created{}, err
 	}
@@ -1020,7 +1020,7 @@ func (t *imageTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ i
 }
 
 func (t *imageTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
-	return t.c.ListImageUploadParts(ctx, s.preuploadID)
+	return t.c.Image.ListParts(ctx, s.preuploadID)
 }
 
 func (t *imageTarget) complete(ctx context.Context, s session) (completion, error) {
