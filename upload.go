@@ -592,7 +592,7 @@ func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
 			break
 		}
 		g.Go(func() error {
-			s, err := j.sess.ahead.claim(gctx, s) // the slice whose URL is ready first
+			s, err := j.sess.ahead.claim(gctx, s) // the slice whose URL (V2: MD5) is ready first
 			if err != nil {
 				return err
 			}
