@@ -238,6 +238,7 @@ type childResult struct {
 	Seconds    float64 // UploadFile, call to return (floor: MD5 + PUT)
 	MD5, Put   float64 // floor only: the two parts of Seconds
 	PeakRSS    int64   // VmHWM, bytes
+	CPU        float64 // user + system seconds of the whole process
 	TotalAlloc uint64  // bytes allocated on the Go heap during the whole process
 	NumGC      uint32
 	Trace      *traceSummary
