@@ -649,14 +649,9 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 			return &sliceError{no: s.No, err: err}
 		}
 		j.rep.slice(EventSliceRetry, s.No, -sent, err)
-		var hint time.Duration
-		var ae *APIError
-		if errors.As(err, &ae) {
-			hint = ae.RetryAfter
-		}
-		d := pol.delay(attempt, hint)
-		j.c.log.WarnContext(ctx, "pan123: retrying slice", "slice", s.No, "attempt", attempt, "wait", d, "err", err)
-		if err := sleepCtx(ctx, d); err != nil {
+		if err := pol.backoff(ctx, attempt, err, 0, func(d time.Duration) {
+			j.c.log.WarnContext(ctx, "pan123: retrying slice", "slice", s.No, "attempt", attempt, "wait", d, "err", err)
+		}); err != nil {
 			return err
 		}
 	}
