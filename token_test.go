@@ -145,10 +145,13 @@ func TestTokenShortLived(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 1, p.count(pathAccessToken))
-	clk.Advance(61 * time.Second)
+	clk.Advance(61 * time.Second) // past half its life, still valid: renewed in the background
 	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
-	assert.Equal(t, 2, p.count(pathAccessToken))
+	require.Eventually(t, func() bool { return p.count(pathAccessToken) == 2 }, 10*time.Second, time.Millisecond)
+	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.count(pathAccessToken), "one renewal")
 }
 
 // TestTokenUnreadableExpiry: a token whose expiredAt cannot be parsed is used
