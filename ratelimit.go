@@ -116,12 +116,13 @@ func knownPaths() []string {
 }
 
 // Adaptive pacing: a 429 lowers an endpoint's rate to a little under what
-// the platform was seen to accept (multiplicative decrease of that), and
-// each answered call without 429 raises it slowly (additive increase).
+// the platform was seen to accept (a multiplicative decrease of the lesser
+// of that and the rate), and each answered call without 429 raises it
+// slowly (additive increase). The decrease measures rather than halves: a
+// free account's create (1/s where the table says 5/s) is found with one
+// 429, not three, and is not halved again each time a probe above it
+// meets one.
 const (
-	// paceCut multiplies an endpoint's rate on a 429 when no call was
-	// accepted in the paceSpan before it (nothing to measure).
-	paceCut = 0.5
 	// paceMargin multiplies the accepted rate on a 429: the new rate stays
 	// a little under what the platform accepted, so that the calls after
 	// the cut do not meet a 429 each time their spacing jitters.
@@ -132,16 +133,17 @@ const (
 	// paceFloorShare: the rate never drops below this share of the table's.
 	paceFloorShare = 1.0 / 64
 	// paceRise is added to the rate per answered call without 429, as a
-	// share of the table's rate: a free account's create (1/s, where the
-	// table says 5/s) drifts a window's worth above its limit only every
-	// 20 calls or so, and a rate halved from the table's is back there
-	// after 256 calls.
+	// share of the table's rate: each probe above the platform's limit
+	// costs a 429, so a free account's create (1/s, table 5/s) creeps back
+	// above its limit only after about 10 calls, and a rate cut to half the
+	// table's is back there after 256 calls.
 	paceRise = 1.0 / 512
 	// probeWait bounds how long a cut endpoint waits for the answer to its
 	// probe (the first call after the cut) before sending more: its answer
 	// may never be observed (a cancelled call).
 	probeWait = 2 * time.Second
-	// paceKept bounds the accepted calls remembered per endpoint.
+	// paceKept bounds the accepted calls remembered per endpoint; a rate
+	// above paceKept per second is cut from itself, not measured.
 	paceKept = 64
 )
 
@@ -277,9 +279,9 @@ func (p *pacer) answer(slot, now time.Time, err error) {
 
 // cutRate is the rate after a 429 to the call of slot: paceMargin times
 // the lesser of the rate and the rate the platform accepted in the
-// paceSpan before it (counting one call when none was: one call a second
-// is all a 429 proves too many, and limits under that are reached by
-// further cuts).
+// paceSpan before it. When it accepted none, one call a second is counted:
+// a 429 proves no more than that too many, and limits under it are
+// reached by further cuts.
 func (p *pacer) cutRate(slot time.Time) float64 {
 	n := 0
 	for _, t := range p.accepted {
@@ -287,7 +289,11 @@ func (p *pacer) cutRate(slot time.Time) float64 {
 			n++
 		}
 	}
-	return min(p.rate, float64(max(n, 1))/paceSpan.Seconds()) * paceMargin
+	seen := float64(max(n, 1)) / paceSpan.Seconds()
+	if n >= paceKept {
+		seen = p.rate // more than it remembers: not measured
+	}
+	return min(p.rate, seen) * paceMargin
 }
 
 // remember keeps slot among the accepted calls, forgetting those that can
