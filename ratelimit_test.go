@@ -258,6 +258,13 @@ func TestPacerAIMD(t *testing.T) {
 	assert.Equal(t, 32.0, p.rate, "back to the table, not above")
 	assert.LessOrEqual(t, len(p.accepted), paceKept, "bounded memory")
 
+	fast := &pacer{rate: 1000, ceil: 1000, adaptive: true}
+	for i := range 100 {
+		fast.answer(at(i), at(i+1), nil)
+	}
+	fast.answer(at(100), at(101), limited)
+	assert.InDelta(t, 900, fast.rate, 1e-9, "more accepted calls than remembered: 0.9x the rate")
+
 	fixed := &pacer{rate: 64, ceil: 64}
 	fixed.answer(at(0), at(1), limited)
 	assert.Equal(t, 64.0, fixed.rate)
