@@ -262,7 +262,10 @@ func (p *pacer) answer(slot, now time.Time, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.probing && !p.probeAt.IsZero() && !slot.Before(p.probeAt) {
-		p.probing = false // the probe has ended
+		// The probe has ended. Unanswered, it proved nothing: the next
+		// call probes again, so that one call at a time is in flight
+		// until one is answered.
+		p.probing, p.probeAt = !answered, time.Time{}
 	}
 	switch {
 	case !answered:

@@ -292,15 +292,27 @@ func TestPacerProbe(t *testing.T) {
 	assert.Zero(t, p.take(t0.Add(time.Second)), "answered: pacing goes on")
 
 	l.observe(pathCreate, time.Now().Add(time.Hour), limited)
-	t1 := time.Now().Add(time.Hour)
+	t2 := time.Now().Add(time.Hour)
+	require.Zero(t, p.take(t2))
+	l.release(pathCreate, t2)
+	require.Zero(t, p.take(t2.Add(time.Second)), "an unsent probe: the next call probes")
+	assert.Positive(t, p.take(t2.Add(2*time.Second)))
+	l.observe(pathCreate, t2.Add(time.Second), errors.New("connection reset"))
+	require.Zero(t, p.take(t2.Add(3*time.Second)), "a probe without answer: the next call probes")
+	assert.Positive(t, p.take(t2.Add(4*time.Second)))
+	l.observe(pathCreate, t2.Add(3*time.Second), nil)
+	assert.Zero(t, p.take(t2.Add(4*time.Second)), "answered: pacing goes on")
+
+	l.observe(pathCreate, time.Now().Add(2*time.Hour), limited)
+	t1 := time.Now().Add(2 * time.Hour)
 	require.Zero(t, p.take(t1))
 	assert.Positive(t, p.take(t1.Add(probeWait/2)))
 	assert.Zero(t, p.take(t1.Add(probeWait)), "a lost answer blocks no longer than probeWait")
 }
 
 // TestPacerProbeEndsOnTransportError: after a cut, a probe that ends in a
-// transport error says nothing about the rate but is over: the calls
-// after it are paced at the rate, not held until probeWait runs out.
+// transport error says nothing about the rate but is over: the next call
+// goes at the rate as a new probe, not held until probeWait runs out.
 func TestPacerProbeEndsOnTransportError(t *testing.T) {
 	t.Parallel()
 	p := newFakePlatform(t)
@@ -322,5 +334,8 @@ func TestPacerProbeEndsOnTransportError(t *testing.T) {
 	require.Error(t, err)
 	require.NotErrorIs(t, err, ErrRateLimited)
 	assert.Equal(t, rate, c.limits.rate(pathMkdir), "a transport error leaves the rate alone")
-	assert.Zero(t, c.limits[pathMkdir].take(time.Now().Add(time.Second)), "the probe is over: the next call goes at the rate")
+	lim := c.limits[pathMkdir]
+	now := time.Now().Add(time.Second)
+	assert.Zero(t, lim.take(now), "the probe is over: the next call goes at the rate")
+	assert.Positive(t, lim.take(now.Add(time.Second)), "as a new probe, alone")
 }
