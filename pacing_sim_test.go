@@ -64,7 +64,7 @@ func simulateFreeTier(files int, adaptive bool, link simLink, phase time.Duratio
 		}
 		return time.Duration(rng.Int64N(int64(d) + 1))
 	}
-	p := &pacer{rate: 5, ceil: 5, adaptive: adaptive}
+	p := &pacer{rate: 5, ceil: 5, adaptive: adaptive, span: paceSpan}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	serverStart := t0.Add(-phase)
 	lastWindow, used := int64(-1), 0

@@ -165,8 +165,10 @@ type pacer struct {
 	probing bool
 	probeAt time.Time
 	// accepted holds the slots of recent calls answered without 429 (at
-	// most paceKept, none older than paceSpan before the newest).
+	// most paceKept, none older than span before the newest).
 	accepted []time.Time
+	span     time.Duration // paceSpan; tests that scale time scale it
+
 }
 
 // limiters holds one pacer per endpoint path; nil map = no limits. All the
@@ -180,7 +182,7 @@ func newLimiters(perSecond map[string]float64, adaptive bool) limiters {
 	l := make(limiters, len(perSecond))
 	for path, r := range perSecond {
 		if r > 0 {
-			l[path] = &pacer{rate: r, ceil: r, adaptive: adaptive}
+			l[path] = &pacer{rate: r, ceil: r, adaptive: adaptive, span: paceSpan}
 		}
 	}
 	return l
@@ -282,17 +284,17 @@ func (p *pacer) answer(slot, now time.Time, err error) {
 
 // cutRate is the rate after a 429 to the call of slot: paceMargin times
 // the lesser of the rate and the rate the platform accepted in the
-// paceSpan before it. When it accepted none, one call a second is counted:
+// span before it. When it accepted none, one call a span is counted:
 // a 429 proves no more than that too many, and limits under it are
 // reached by further cuts.
 func (p *pacer) cutRate(slot time.Time) float64 {
 	n := 0
 	for _, t := range p.accepted {
-		if t.Before(slot) && slot.Sub(t) < paceSpan {
+		if t.Before(slot) && slot.Sub(t) < p.span {
 			n++
 		}
 	}
-	seen := float64(max(n, 1)) / paceSpan.Seconds()
+	seen := float64(max(n, 1)) / p.span.Seconds()
 	if n >= paceKept {
 		seen = p.rate // more than it remembers: not measured
 	}
@@ -308,7 +310,7 @@ func (p *pacer) remember(slot time.Time) {
 	}
 	kept := p.accepted[:0]
 	for _, t := range p.accepted {
-		if newest.Sub(t) < paceSpan {
+		if newest.Sub(t) < p.span {
 			kept = append(kept, t)
 		}
 	}

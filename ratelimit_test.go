@@ -224,7 +224,7 @@ func TestWithTier(t *testing.T) {
 // alone.
 func TestPacerAIMD(t *testing.T) {
 	t.Parallel()
-	p := &pacer{rate: 32, ceil: 32, adaptive: true}
+	p := &pacer{rate: 32, ceil: 32, adaptive: true, span: paceSpan}
 	limited := &APIError{Code: codeRateLimited}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
@@ -258,7 +258,7 @@ func TestPacerAIMD(t *testing.T) {
 	assert.Equal(t, 32.0, p.rate, "back to the table, not above")
 	assert.LessOrEqual(t, len(p.accepted), paceKept, "bounded memory")
 
-	fast := &pacer{rate: 1000, ceil: 1000, adaptive: true}
+	fast := &pacer{rate: 1000, ceil: 1000, adaptive: true, span: paceSpan}
 	for i := range 100 {
 		fast.answer(at(i), at(i+1), nil)
 	}
