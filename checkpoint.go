@@ -151,7 +151,7 @@ var errSessionGone = errors.New("the platform no longer knows the saved upload s
 // otherwise starts over (saying why in an EventRestart).
 func (u *Uploader) runCheckpointed(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, rep *reporter) (*upload, error) {
 	if err := os.MkdirAll(cfg.checkpointDir, 0o700); err != nil {
-		return nil, fmt.Errorf("pan123: checkpoint dir: %w", err)
+		return nil, wrapf(err, "checkpoint dir")
 	}
 	file, abs := checkpointFile(cfg.checkpointDir, src, t)
 	removeTemps(file)
@@ -237,13 +237,13 @@ func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *s
 		// same on every later run: the session cannot be continued.
 		// Network trouble, 5xx, 429 and 401 keep it for another run.
 		if ctx.Err() == nil && !retryable(ctx, err) && !errors.Is(err, ErrUnauthorized) {
-			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
+			return nil, mark(errSessionGone, err)
 		}
 		return nil, &UploadError{FileName: t.name(), PreuploadID: sess.preuploadID, Err: err}
 	}
 	plan, err := planSlices(src.size, sess.sliceSize)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errSessionGone, err)
+		return nil, mark(errSessionGone, err)
 	}
 	// The slices the platform lists whole: the right size and an etag. One
 	// listed twice with different etags is not trusted.
@@ -270,7 +270,7 @@ func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *s
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("pan123: hash slice %d of %s: %w", no, t.name(), err)
+			return nil, wrapf(err, "hash slice %d of %s", no, t.name())
 		}
 		if strings.EqualFold(local, listed[no]) {
 			skip[no] = true

@@ -350,7 +350,7 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 	if err != nil {
 		c.limits.observe(cl.path, slot, err) // says nothing about the rate, but ends a probe
 		c.log.DebugContext(ctx, "pan123: request failed", "method", cl.method, "path", cl.path, "err", redact(err))
-		return token, fmt.Errorf("%s %s: %w", cl.method, cl.path, redact(err))
+		return token, requestError(cl.method, cl.path, err)
 	}
 	err = decodeEnvelope(cl.method, cl.path, resp.StatusCode(), resp.Header(), resp.Body(), cl.out, c.now())
 	c.limits.observe(cl.path, slot, err) // adaptive pacing: a 429 slows this path down
@@ -400,7 +400,7 @@ func decodeEnvelope(method, path string, status int, h http.Header, body []byte,
 	if err := json.Unmarshal(env.Data, out); err != nil {
 		e := mkErr(0, "unreadable data: "+err.Error(), env.TraceID)
 		e.HTTPStatus = status
-		return fmt.Errorf("%w: %w", ErrProtocol, e)
+		return mark(ErrProtocol, e)
 	}
 	return nil
 }

@@ -301,7 +301,7 @@ func (e *dirError) Error() string {
 	if e.note != "" {
 		b.WriteString(e.note + ": ")
 	}
-	b.WriteString(strings.TrimPrefix(e.err.Error(), "pan123: "))
+	b.WriteString(causeText(e.err))
 	return b.String()
 }
 

@@ -223,7 +223,7 @@ func (s *tokenSource) renew(ctx context.Context) (Token, error) {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		return Token{}, fmt.Errorf("get access token: %w", err)
+		return Token{}, wrapf(err, "get access token")
 	}
 	s.log.DebugContext(ctx, "pan123: new access token", "expires_at", t.ExpiresAt)
 	if s.store != nil {

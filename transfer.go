@@ -3,7 +3,6 @@ package pan123
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -42,7 +41,7 @@ func (c *Client) PutSlice(ctx context.Context, presignedURL string, body io.Read
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := c.data.Do(req)
 	if err != nil {
-		return fmt.Errorf("put slice: %w", redact(err))
+		return requestError(http.MethodPut, sanitizeURL(presignedURL), err)
 	}
 	defer resp.Body.Close()
 	// Read a little of the answer so the connection can be reused; bodies of

@@ -257,7 +257,7 @@ type source struct {
 func openFileSource(path string, wantSize int64) (*source, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err) // *PathError: errors.Is(err, fs.ErrNotExist) holds
+		return nil, mark(ErrInvalidInput, err) // *PathError: errors.Is(err, fs.ErrNotExist) holds
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
@@ -367,7 +367,7 @@ func seekableSource(ra io.ReaderAt, sk io.Seeker, want int64) (*source, error) {
 func spool(ctx context.Context, r io.Reader, dir string, want int64, rep *reporter) (*source, string, error) {
 	f, err := os.CreateTemp(dir, "pan123-spool-*")
 	if err != nil {
-		return nil, "", fmt.Errorf("pan123: spool: %w", err)
+		return nil, "", wrapf(err, "spool")
 	}
 	remove := func() { f.Close(); os.Remove(f.Name()) }
 	h := md5.New()
@@ -390,7 +390,7 @@ func spool(ctx context.Context, r io.Reader, dir string, want int64, rep *report
 		if errors.Is(err, ErrInvalidInput) {
 			return nil, "", err
 		}
-		return nil, "", fmt.Errorf("pan123: spool: %w", err)
+		return nil, "", wrapf(err, "spool")
 	}
 	return &source{r: f, size: n, close: remove}, hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -434,7 +434,7 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("pan123: hash %s: %w", t.name(), err)
+			return nil, wrapf(err, "hash %s", t.name())
 		}
 	}
 	return u.upload(ctx, cfg, src, sum, t, rep, track)
@@ -834,7 +834,7 @@ func (j *job) complete(ctx context.Context) (string, error) {
 		case err == nil, errors.Is(err, ErrVerifying):
 			// not yet
 		case refusedCompletion(err):
-			return "", fmt.Errorf("%w: %w", ErrCompleteRefused, err)
+			return "", mark(ErrCompleteRefused, err)
 		case dctx.Err() == nil && (retryable(dctx, err) || businessCode(err)):
 			// Not a refusal: the platform may still finish the file.
 			j.c.log.WarnContext(ctx, "pan123: completion call failed; asking again", "file", j.t.name(), "err", err)
@@ -929,7 +929,7 @@ func putV1(ctx context.Context, c *Client, urlPath string, s session, p slicePla
 	u, err := s.urls.get(ctx, p.No, func(ctx context.Context, no int) (string, error) {
 		u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, no)
 		if err != nil {
-			return "", fmt.Errorf("get upload url: %w", err)
+			return "", wrapf(err, "get upload url")
 		}
 		if u.PresignedURL == "" {
 			return "", protocolError("get_upload_url answered an empty presignedURL")

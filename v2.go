@@ -279,12 +279,12 @@ func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]st
 	req.Header.Set("User-Agent", c.ua)
 	resp, err := c.data.Do(req)
 	if err != nil {
-		return fmt.Errorf("post %s: %w", path, redact(err))
+		return requestError(http.MethodPost, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody+1))
 	if err != nil {
-		return fmt.Errorf("post %s: read answer: %w", path, err)
+		return wrapf(err, "POST %s: read answer", path)
 	}
 	if len(b) > maxAPIBody {
 		// As on the API host: an oversized answer is refused, not decoded
