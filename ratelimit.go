@@ -138,9 +138,9 @@ const (
 	// above its limit only after about 10 calls, and a rate cut to half the
 	// table's is back there after 256 calls.
 	paceRise = 1.0 / 512
-	// probeWait bounds how long a cut endpoint waits for the answer to its
-	// probe (the first call after the cut) before sending more: its answer
-	// may never be observed (a cancelled call).
+	// probeWait bounds how long a cut endpoint waits for the end of its
+	// probe (the first call after the cut) before sending more: a safety
+	// net, as every call reports its end (observe or release).
 	probeWait = 2 * time.Second
 	// paceKept bounds the accepted calls remembered per endpoint; a rate
 	// above paceKept per second is cut from itself, not measured.
@@ -168,7 +168,6 @@ type pacer struct {
 	// most paceKept, none older than span before the newest).
 	accepted []time.Time
 	span     time.Duration // paceSpan; tests that scale time scale it
-
 }
 
 // limiters holds one pacer per endpoint path; nil map = no limits. All the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -338,4 +339,16 @@ func TestPacerProbeEndsOnTransportError(t *testing.T) {
 	now := time.Now().Add(time.Second)
 	assert.Zero(t, lim.take(now), "the probe is over: the next call goes at the rate")
 	assert.Positive(t, lim.take(now.Add(time.Second)), "as a new probe, alone")
+}
+
+// TestPacerV2SliceAdapts: a V2 slice post, when paced, adapts like any
+// API call: a 429 lowers its rate.
+func TestPacerV2SliceAdapts(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	p.handle(pathV2Slice, withCode(codeRateLimited, "请求太频繁"))
+	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathV2Slice: 100}))
+	err := c.UploadSliceV2(t.Context(), p.URL, "pre", 1, "0cc175b9c0f1b6a831c399e269772661", strings.NewReader("a"), 1)
+	require.ErrorIs(t, err, ErrRateLimited)
+	assert.Less(t, c.limits.rate(pathV2Slice), 100.0)
 }
