@@ -54,9 +54,10 @@ func (q *simQueue) add(e simEvent) { e.seq = len(*q) + int(e.at.UnixNano()%1000)
 // phase before the first call) and answers 429 to the rest; a caller
 // answered 429 backs off as the Client does (full jitter from
 // DefaultRetryBase, DefaultMaxAttempts attempts) and asks again. The
-// pacer starts at the table's 5/s. Only pacer decisions and the simulated
-// delays count: no wall time.
-func simulateFreeTier(files int, adaptive bool, link simLink, phase time.Duration, seed uint64) simRun {
+// pacer starts at table, the create rate per second (5 by default, 1
+// with WithTier(FreeTier)). Only pacer decisions and the simulated delays
+// count: no wall time.
+func simulateFreeTier(files int, table float64, adaptive bool, link simLink, phase time.Duration, seed uint64) simRun {
 	rng := rand.New(rand.NewPCG(seed, 13))
 	jit := func(d time.Duration) time.Duration {
 		if d <= 0 {
@@ -64,7 +65,7 @@ func simulateFreeTier(files int, adaptive bool, link simLink, phase time.Duratio
 		}
 		return time.Duration(rng.Int64N(int64(d) + 1))
 	}
-	p := &pacer{rate: 5, ceil: 5, adaptive: adaptive, span: paceSpan}
+	p := &pacer{rate: table, ceil: table, adaptive: adaptive, span: paceSpan}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	serverStart := t0.Add(-phase)
 	lastWindow, used := int64(-1), 0
@@ -145,7 +146,7 @@ func TestPacingFreeTierSimulated(t *testing.T) {
 		worstRatio, worstLimited := 0.0, 0
 		for seed := range uint64(200) {
 			phase := time.Duration(seed) * time.Second / 200
-			r := simulateFreeTier(files, true, tc.link, phase, seed)
+			r := simulateFreeTier(files, 5, true, tc.link, phase, seed)
 			ratio := r.elapsed.Seconds() / bound.Seconds()
 			worstRatio, worstLimited = max(worstRatio, ratio), max(worstLimited, r.limited)
 			if r.failed > 0 || ratio > tc.maxRatio || r.limited > tc.maxLimited {
@@ -153,8 +154,23 @@ func TestPacingFreeTierSimulated(t *testing.T) {
 					tc.link, phase, r.elapsed, ratio, r.limited, r.calls, r.failed)
 			}
 		}
-		f := simulateFreeTier(files, false, tc.link, 0, 1)
+		f := simulateFreeTier(files, 5, false, tc.link, 0, 1)
 		t.Logf("link %+v: adaptive worst %.3fx, %d creates answered 429; fixed %.3fx, %d of %d creates answered 429, %d uploads failed",
 			tc.link, worstRatio, worstLimited, f.elapsed.Seconds()/bound.Seconds(), f.limited, f.calls, f.failed)
+	}
+}
+
+// TestPacingFreeTierStatedSimulated: with the tier stated (create paced at
+// 1/s from the start), the same scenario meets no 429 on a loopback link,
+// whatever the window phase, and takes the bound.
+func TestPacingFreeTierStatedSimulated(t *testing.T) {
+	t.Parallel()
+	link := simLink{latency: time.Millisecond, jitter: time.Millisecond, wake: time.Millisecond}
+	for seed := range uint64(200) {
+		phase := time.Duration(seed) * time.Second / 200
+		r := simulateFreeTier(20, 1, true, link, phase, seed)
+		if r.limited > 0 || r.elapsed > 19100*time.Millisecond {
+			t.Errorf("phase %v: %v, %d of %d creates answered 429", phase, r.elapsed, r.limited, r.calls)
+		}
 	}
 }
