@@ -43,10 +43,9 @@ func (q simQueue) Less(i, j int) bool {
 	}
 	return q[i].seq < q[j].seq
 }
-func (q simQueue) Swap(i, j int)   { q[i], q[j] = q[j], q[i] }
-func (q *simQueue) Push(x any)     { *q = append(*q, x.(simEvent)) }
-func (q *simQueue) Pop() any       { e := (*q)[len(*q)-1]; *q = (*q)[:len(*q)-1]; return e }
-func (q *simQueue) add(e simEvent) { e.seq = len(*q) + int(e.at.UnixNano()%1000); heap.Push(q, e) }
+func (q simQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *simQueue) Push(x any)   { *q = append(*q, x.(simEvent)) }
+func (q *simQueue) Pop() any     { e := (*q)[len(*q)-1]; *q = (*q)[:len(*q)-1]; return e }
 
 // simulateFreeTier drives one pacer with virtual time: files callers ask
 // for a create slot at once, as many uploads through one Client do; a
@@ -74,8 +73,14 @@ func simulateFreeTier(files int, table float64, adaptive bool, link simLink, pha
 	attempts := make([]int, files)
 	var run simRun
 	var q simQueue
+	seq := 0
+	add := func(e simEvent) { // ties go in the order the events were made
+		seq++
+		e.seq = seq
+		heap.Push(&q, e)
+	}
 	for w := range files {
-		q.add(simEvent{at: t0, worker: w, kind: simTry})
+		add(simEvent{at: t0, worker: w, kind: simTry})
 	}
 	var last time.Time
 	retry := retryPolicy{maxAttempts: DefaultMaxAttempts, base: DefaultRetryBase, cap: DefaultRetryCap}
@@ -84,13 +89,13 @@ func simulateFreeTier(files int, table float64, adaptive bool, link simLink, pha
 		switch e.kind {
 		case simTry:
 			if d := p.take(e.at); d > 0 {
-				q.add(simEvent{at: e.at.Add(d + jit(link.wake)), worker: e.worker, kind: simTry})
+				add(simEvent{at: e.at.Add(d + jit(link.wake)), worker: e.worker, kind: simTry})
 				continue
 			}
 			slots[e.worker] = e.at
 			run.calls++
 			attempts[e.worker]++
-			q.add(simEvent{at: e.at.Add(link.latency + jit(link.jitter)), worker: e.worker, kind: simArrive})
+			add(simEvent{at: e.at.Add(link.latency + jit(link.jitter)), worker: e.worker, kind: simArrive})
 		case simArrive:
 			w := int64(e.at.Sub(serverStart) / time.Second)
 			if w != lastWindow {
@@ -100,7 +105,7 @@ func simulateFreeTier(files int, table float64, adaptive bool, link simLink, pha
 			if ok[e.worker] {
 				used++
 			}
-			q.add(simEvent{at: e.at.Add(link.latency + jit(link.jitter)), worker: e.worker, kind: simAnswer})
+			add(simEvent{at: e.at.Add(link.latency + jit(link.jitter)), worker: e.worker, kind: simAnswer})
 		case simAnswer:
 			if ok[e.worker] {
 				p.answer(slots[e.worker], e.at, nil)
@@ -114,7 +119,7 @@ func simulateFreeTier(files int, table float64, adaptive bool, link simLink, pha
 				continue
 			}
 			d := jit(min(retry.cap, retry.base<<(attempts[e.worker]-1)))
-			q.add(simEvent{at: e.at.Add(d), worker: e.worker, kind: simTry})
+			add(simEvent{at: e.at.Add(d), worker: e.worker, kind: simTry})
 		}
 	}
 	run.elapsed = last.Sub(t0)
