@@ -223,6 +223,17 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 	return nil
 }
 
+// sessionRefused reports an answer of list_upload_parts that says the
+// platform does not know the session: an envelope with a code that is not
+// transient (nor a token refusal), or a 4xx page without the envelope.
+func sessionRefused(ctx context.Context, err error) bool {
+	var ae *APIError
+	if errors.Is(err, ErrProtocol) || errors.Is(err, ErrUnauthorized) || !errors.As(err, &ae) || retryable(ctx, err) {
+		return false
+	}
+	return ae.Code != 0 || ae.HTTPStatus/100 == 4
+}
+
 // continueSession verifies what the platform holds of a session and sends
 // the rest. A slice is skipped only when the platform lists it with the size
 // and MD5 of the local slice, and only those slices are read to check it.
@@ -232,11 +243,11 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, sess session, rep *reporter, track tracker) (*upload, error) {
 	parts, err := t.listParts(ctx, sess)
 	if err != nil {
-		// Any answer that is not transient (a business code, a 4xx page
-		// without the envelope, data that cannot be read) would be the
-		// same on every later run: the session cannot be continued.
-		// Network trouble, 5xx, 429 and 401 keep it for another run.
-		if ctx.Err() == nil && !retryable(ctx, err) && !errors.Is(err, ErrUnauthorized) {
+		// Only the platform's own refusal proves the session gone: a
+		// business code, or a 4xx page without the envelope. Network
+		// trouble, 5xx, 429, 401 and an answer that cannot be read (cut
+		// or garbled on the way) keep it for another run.
+		if ctx.Err() == nil && sessionRefused(ctx, err) {
 			return nil, mark(errSessionGone, err)
 		}
 		return nil, &UploadError{FileName: t.name(), PreuploadID: sess.preuploadID, Err: err}
@@ -291,7 +302,7 @@ func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *s
 	return j.run(ctx)
 }
 
-// resumeState is what ResumeFile and ResumeImage need from an UploadError.
+// resumeState is what ResumeFile and ResumeImageFile need from an UploadError.
 type resumeState struct {
 	path  string
 	size  int64
@@ -315,8 +326,8 @@ func (u *Uploader) ResumeFile(ctx context.Context, ue *UploadError, opts ...Uplo
 	return driveResult(res, err)
 }
 
-// ResumeImage is [Uploader.ResumeFile] for image-bed uploads (UploadImageFile).
-func (u *Uploader) ResumeImage(ctx context.Context, ue *UploadError, opts ...UploadOption) (*ImageResult, error) {
+// ResumeImageFile is [Uploader.ResumeFile] for image-bed uploads (UploadImageFile).
+func (u *Uploader) ResumeImageFile(ctx context.Context, ue *UploadError, opts ...UploadOption) (*ImageResult, error) {
 	res, err := u.resume(ctx, ue, true, opts)
 	return imageResult(res, err)
 }

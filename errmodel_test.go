@@ -35,7 +35,7 @@ func TestTLSVerificationErrorIsFinal(t *testing.T) {
 
 	c, err := New("", "", WithAccessToken("a-token"), WithBaseURL(srv.URL), WithRetry(5, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
-	_, err = c.ListFiles(t.Context(), 0, 0, 10)
+	_, err = c.Drive.List(t.Context(), 0, 0, 10)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "certificate")
 	assert.EqualValues(t, 1, conns.Load(), "TLS handshakes")
@@ -52,7 +52,7 @@ func TestTransportErrorNamesThePathOnce(t *testing.T) {
 
 	c, err := New(testClientID, testClientSecret, WithBaseURL("http://"+addr), WithRetry(1, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
-	_, err = c.ListFiles(t.Context(), 0, 0, 10)
+	_, err = c.Drive.List(t.Context(), 0, 0, 10)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Equal(t, 1, strings.Count(msg, "pan123:"), msg)
@@ -94,4 +94,18 @@ func TestErrorTextHasOnePrefix(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(err.Error(), "pan123:"), err.Error())
 		})
 	}
+}
+
+// TestTransportLeavesAnswerWaitToTheUploader: the default transport sets no
+// response-header timeout of its own. It had one of 2 minutes, which cut
+// every slice whose answer took longer, whatever WithResponseTimeout said
+// (a user's 5 minutes became 2, and each cut was retried). The Uploader's
+// watchdog bounds the wait (TestSlowAnswerIsNotAStall); API calls have
+// DefaultAPITimeout.
+func TestTransportLeavesAnswerWaitToTheUploader(t *testing.T) {
+	assert.Zero(t, newTransport().ResponseHeaderTimeout)
+	c, err := New(testClientID, testClientSecret)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultAPITimeout, c.api.GetClient().Timeout, "API calls stay bounded")
+	assert.Zero(t, c.data.Timeout, "slice bodies have no whole-request timeout")
 }

@@ -42,7 +42,8 @@ var (
 	ErrProtocol = errors.New("pan123: unexpected platform answer")
 )
 
-// Platform codes with a meaning of their own (api.md §8).
+// Platform codes with a meaning of their own: 401 token refused, 429 too
+// many requests, 5066 no such file, 20103 still verifying.
 const (
 	codeUnauthorized = 401
 	codeRateLimited  = 429
@@ -105,7 +106,7 @@ func (e *APIError) Is(target error) bool {
 
 // UploadError is a failed upload with what a caller needs to resume it:
 // the upload session and, when one slice failed, its number. Unwrap gives the
-// cause. Pass it to [Uploader.ResumeFile] or [Uploader.ResumeImage] to
+// cause. Pass it to [Uploader.ResumeFile] or [Uploader.ResumeImageFile] to
 // continue the same session.
 type UploadError struct {
 	FileName    string // remote name
@@ -124,7 +125,7 @@ func (e *UploadError) Error() string {
 		fmt.Fprintf(&b, ": slice %d", e.SliceNo)
 	}
 	if e.resume != nil {
-		b.WriteString(" (resumable)") // by ResumeFile or ResumeImage
+		b.WriteString(" (resumable)") // by ResumeFile or ResumeImageFile
 	}
 	b.WriteString(": ")
 	b.WriteString(causeText(e.Err))

@@ -41,7 +41,7 @@ const maxReconcilePages = 20
 func (t *driveTarget) reconcile(ctx context.Context, sum string, size int64) (int64, error) {
 	var best, cursor int64
 	for range maxReconcilePages {
-		page, err := t.c.ListFiles(ctx, t.in.ParentFileID, cursor, MaxListLimit)
+		page, err := t.c.Drive.List(ctx, t.in.ParentFileID, cursor, MaxListLimit)
 		if err != nil {
 			return 0, err
 		}

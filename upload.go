@@ -561,7 +561,7 @@ func (j *job) skippedBytes(plan []slicePlan) int64 {
 }
 
 // fail wraps err with the session; errors.Is(err, ctx.Err()) still holds.
-// File sources keep what ResumeFile and ResumeImage need.
+// File sources keep what ResumeFile and ResumeImageFile need.
 func (j *job) fail(sliceNo int, err error) error {
 	ue := &UploadError{FileName: j.t.name(), PreuploadID: j.sess.preuploadID, SliceNo: sliceNo, Err: err}
 	if j.src.path != "" && j.sess.preuploadID != "" {
@@ -958,7 +958,7 @@ func (t *driveTarget) dest() string {
 }
 
 func (t *driveTarget) create(ctx context.Context, sum string, size int64) (created, error) {
-	r, err := t.c.CreateFile(ctx, &CreateFileRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
+	r, err := t.c.Drive.Create(ctx, &FileCreateRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
 		Etag: sum, Size: size, Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir})
 	if err != nil {
 		return created{}, err
@@ -972,7 +972,7 @@ func (t *driveTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ i
 }
 
 func (t *driveTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
-	return t.c.ListUploadParts(ctx, s.preuploadID)
+	return t.c.Drive.ListParts(ctx, s.preuploadID)
 }
 
 func (t *driveTarget) complete(ctx context.Context, s session) (completion, error) {
@@ -1002,7 +1002,7 @@ func (t *imageTarget) name() string { return t.in.Name }
 func (t *imageTarget) dest() string { return "image/" + t.in.ParentID + "/" + t.in.Name }
 
 func (t *imageTarget) create(ctx context.Context, sum string, size int64) (created, error) {
-	r, err := t.c.CreateImage(ctx, &CreateImageRequest{ParentFileID: t.in.ParentID, Filename: t.in.Name, Etag: sum, Size: size})
+	r, err := t.c.Image.Create(ctx, &ImageCreateRequest{ParentID: t.in.ParentID, Filename: t.in.Name, Etag: sum, Size: size})
 	if err != nil {
 		return created{}, err
 	}
@@ -1014,7 +1014,7 @@ func (t *imageTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ i
 }
 
 func (t *imageTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
-	return t.c.ListImageUploadParts(ctx, s.preuploadID)
+	return t.c.Image.ListParts(ctx, s.preuploadID)
 }
 
 func (t *imageTarget) complete(ctx context.Context, s session) (completion, error) {
