@@ -328,10 +328,10 @@ func TestPacerProbeEndsOnTransportError(t *testing.T) {
 		}
 	})
 	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathMkdir: 1000}), WithRetry(1, time.Millisecond, time.Millisecond))
-	_, err := c.Mkdir(t.Context(), 0, "a")
+	_, err := c.Drive.Mkdir(t.Context(), 0, "a")
 	require.ErrorIs(t, err, ErrRateLimited)
 	rate := c.limits.rate(pathMkdir)
-	_, err = c.Mkdir(t.Context(), 0, "b") // the probe
+	_, err = c.Drive.Mkdir(t.Context(), 0, "b") // the probe
 	require.Error(t, err)
 	require.NotErrorIs(t, err, ErrRateLimited)
 	assert.Equal(t, rate, c.limits.rate(pathMkdir), "a transport error leaves the rate alone")
@@ -348,7 +348,7 @@ func TestPacerV2SliceAdapts(t *testing.T) {
 	p := newFakePlatform(t)
 	p.handle(pathV2Slice, withCode(codeRateLimited, "请求太频繁"))
 	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathV2Slice: 100}))
-	err := c.UploadSliceV2(t.Context(), p.URL, "pre", 1, "0cc175b9c0f1b6a831c399e269772661", strings.NewReader("a"), 1)
+	err := c.Drive.UploadSliceV2(t.Context(), p.URL, "pre", 1, "0cc175b9c0f1b6a831c399e269772661", strings.NewReader("a"), 1)
 	require.ErrorIs(t, err, ErrRateLimited)
 	assert.Less(t, c.limits.rate(pathV2Slice), 100.0)
 }
