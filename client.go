@@ -312,17 +312,9 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 			(!cl.replay && !notSent(err) && !(cl.refusedByEnvelope && envelopeRefusal(err))) {
 			return err
 		}
-		var hint time.Duration
-		var ae *APIError
-		if errors.As(err, &ae) {
-			hint = ae.RetryAfter
-			if ae.Code == codeVerifying {
-				hint = max(hint, time.Second) // "请间隔1秒后再试"
-			}
-		}
-		d := c.retry.delay(attempt, hint)
-		c.log.WarnContext(ctx, "pan123: retrying", "path", cl.path, "attempt", attempt, "wait", d, "err", err)
-		if err := sleepCtx(ctx, d); err != nil {
+		if err := c.retry.backoff(ctx, attempt, err, 0, func(d time.Duration) {
+			c.log.WarnContext(ctx, "pan123: retrying", "path", cl.path, "attempt", attempt, "wait", d, "err", err)
+		}); err != nil {
 			return err
 		}
 	}

@@ -533,13 +533,11 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 			return nil, &UploadError{FileName: t.in.Name, Err: err}
 		}
 		rep.slice(EventSliceRetry, 1, -sent, err)
-		var hint time.Duration
+		var floor time.Duration
 		if queued {
-			hint = time.Second // "请慢一点"
-		} else if ae != nil {
-			hint = ae.RetryAfter
+			floor = time.Second // "请慢一点"
 		}
-		if err := sleepCtx(ctx, pol.delay(attempt, hint)); err != nil {
+		if err := pol.backoff(ctx, attempt, err, floor, nil); err != nil {
 			return nil, err
 		}
 	}
