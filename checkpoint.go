@@ -231,10 +231,15 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 // (ErrCompleteRefused), never stored silently.
 func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, sess session, rep *reporter, track tracker) (*upload, error) {
 	parts, err := t.listParts(ctx, sess)
+	if errors.Is(err, ErrProtocol) && ctx.Err() == nil {
+		// An answer cut or garbled on the way reads so too: ask once more
+		// (a read, safe to repeat) before giving the session up.
+		parts, err = t.listParts(ctx, sess)
+	}
 	if err != nil {
 		// Any answer that is not transient (a business code, a 4xx page
-		// without the envelope, data that cannot be read) would be the
-		// same on every later run: the session cannot be continued.
+		// without the envelope, data that cannot be read twice) would be
+		// the same on every later run: the session cannot be continued.
 		// Network trouble, 5xx, 429 and 401 keep it for another run.
 		if ctx.Err() == nil && !retryable(ctx, err) && !errors.Is(err, ErrUnauthorized) {
 			return nil, mark(errSessionGone, err)

@@ -95,3 +95,17 @@ func TestErrorTextHasOnePrefix(t *testing.T) {
 		})
 	}
 }
+
+// TestTransportLeavesAnswerWaitToTheUploader: the default transport sets no
+// response-header timeout of its own. It had one of 2 minutes, which cut
+// every slice whose answer took longer, whatever WithResponseTimeout said
+// (a user's 5 minutes became 2, and each cut was retried). The Uploader's
+// watchdog bounds the wait (TestSlowAnswerIsNotAStall); API calls have
+// DefaultAPITimeout.
+func TestTransportLeavesAnswerWaitToTheUploader(t *testing.T) {
+	assert.Zero(t, newTransport().ResponseHeaderTimeout)
+	c, err := New(testClientID, testClientSecret)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultAPITimeout, c.api.GetClient().Timeout, "API calls stay bounded")
+	assert.Zero(t, c.data.Timeout, "slice bodies have no whole-request timeout")
+}

@@ -145,7 +145,8 @@ func usableHosts(what string, list []string) ([]string, error) {
 // ({server}/upload/v2/file/slice) as multipart/form-data with the fields
 // preuploadID, sliceNo, sliceMD5 and slice. The slice is streamed from body
 // with a known Content-Length, never buffered. It makes one attempt; a 401
-// drops the token so that the next attempt gets a fresh one.
+// drops the token so that the next attempt gets a fresh one. Only ctx
+// bounds the call (the Uploader adds its stall and response timeouts).
 func (s *DriveService) UploadSliceV2(ctx context.Context, server, preuploadID string, sliceNo int, sliceMD5 string, body io.Reader, size int64) error {
 	server, err := uploadHost(server)
 	if err != nil {
@@ -184,7 +185,8 @@ type FileSingleUploadResult struct {
 
 // SingleUpload sends a whole file of req.Size bytes from body in one
 // multipart request to an upload host (see [DriveService.UploadDomains]). It makes
-// one attempt: body cannot be replayed.
+// one attempt: body cannot be replayed. Only ctx bounds the call (the
+// Uploader adds its stall and response timeouts).
 func (s *DriveService) SingleUpload(ctx context.Context, server string, req *FileSingleUploadRequest, body io.Reader) (*FileSingleUploadResult, error) {
 	server, err := uploadHost(server)
 	if err != nil {
@@ -243,7 +245,7 @@ func (s *DriveService) SHA1Reuse(ctx context.Context, req *FileSHA1ReuseRequest)
 // file part read from body, with an exact Content-Length (the head and tail
 // are small buffers; the file part is never copied). Auth and Platform are
 // sent as on every API call; the answer is the usual envelope.
-func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]string, fileField, fileName string, body io.Reader, size int64, out any) error {
+func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]string, fileField, fileName string, body io.Reader, size int64, out any) (err error) {
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
@@ -272,9 +274,11 @@ func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]st
 	if err != nil {
 		return err
 	}
-	if err := c.limits.wait(ctx, path); err != nil {
+	slot, err := c.limits.wait(ctx, path)
+	if err != nil {
 		return err
 	}
+	defer func() { c.limits.observe(path, slot, err) }() // adaptive pacing, when path is paced
 	target := strings.TrimRight(host, "/") + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, io.MultiReader(&head, body, bytes.NewReader(tail)))
 	if err != nil {
@@ -564,13 +568,11 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 			return nil, &UploadError{FileName: t.in.Name, Err: err}
 		}
 		rep.slice(EventSliceRetry, 1, -sent, err)
-		var hint time.Duration
+		var floor time.Duration
 		if queued {
-			hint = time.Second // "请慢一点"
-		} else if ae != nil {
-			hint = ae.RetryAfter
+			floor = time.Second // "请慢一点"
 		}
-		if err := sleepCtx(ctx, pol.delay(attempt, hint)); err != nil {
+		if err := pol.backoff(ctx, attempt, err, floor, nil); err != nil {
 			return nil, err
 		}
 	}
