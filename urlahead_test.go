@@ -131,3 +131,37 @@ func (a *sliceAhead) pendingDone(no int) <-chan struct{} {
 	close(c)
 	return c
 }
+
+// TestSliceAheadClaimsEachSliceOnce: workers claim slices while values
+// fetched ahead come back, a round at a time (each worker claims, then all
+// send): every slice of the plan is claimed once, skipped slices never, and
+// each gets its own value.
+func TestSliceAheadClaimsEachSliceOnce(t *testing.T) {
+	const n, workers = 40, 4
+	skip := map[int]bool{7: true, 8: true, 30: true}
+	a := newSliceAhead(t.Context(), time.Now, testPlan(n), skip, workers)
+	defer a.close()
+	fetch := func(_ context.Context, p slicePlan) (string, error) { return fmt.Sprint(p.No), nil }
+	seen := map[int]int{}
+	for left := n - len(skip); left > 0; {
+		var round []slicePlan
+		for ; left > 0 && len(round) < workers; left-- {
+			p, err := a.claim(t.Context(), slicePlan{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			round = append(round, p)
+		}
+		for _, p := range round {
+			seen[p.No]++
+			if v, err := a.get(t.Context(), p, 0, fetch); err != nil || v != fmt.Sprint(p.No) {
+				t.Errorf("slice %d: value %q, %v", p.No, v, err)
+			}
+		}
+	}
+	for no := 1; no <= n; no++ {
+		if want := map[bool]int{true: 0, false: 1}[skip[no]]; seen[no] != want {
+			t.Errorf("slice %d claimed %d times, want %d", no, seen[no], want)
+		}
+	}
+}
