@@ -361,6 +361,9 @@ func (t *v2Target) hashPass(r io.ReaderAt, off, n int64, onRead func(int)) (stri
 	if size <= 0 {
 		size = defaultV2SliceSize
 	}
+	if n > 0 && (n-1)/size+1 > maxSlices {
+		size = 0 // create would refuse so many slices: no sum per few bytes
+	}
 	sum, sums, err := hashPass(r, off, n, size, onRead)
 	t.pre = sliceSums{size: size, sums: sums}
 	return sum, err
