@@ -49,10 +49,10 @@ type target interface {
 }
 
 // putV1 is the V1 slice send of both families: a fresh URL (fetched while
-// the previous slice was sending, see urlAhead), then the PUT.
+// the previous slice was sending, see sliceAhead), then the PUT.
 func putV1(ctx context.Context, c *Client, urlPath string, s session, p slicePlan, body io.Reader) error {
-	u, err := s.urls.get(ctx, p.No, func(ctx context.Context, no int) (string, error) {
-		u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, no)
+	u, err := s.ahead.get(ctx, p, urlMaxAge, func(ctx context.Context, p slicePlan) (string, error) {
+		u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, p.No)
 		if err != nil {
 			return "", wrapf(err, "get upload url")
 		}

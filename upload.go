@@ -457,8 +457,8 @@ func (r ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
 type session struct {
 	preuploadID string
 	sliceSize   int64
-	servers     []string  // V2 upload hosts
-	urls        *urlAhead // V1 URLs fetched ahead, while slices are sent
+	servers     []string    // V2 upload hosts
+	ahead       *sliceAhead // V1 URLs or V2 slice MD5s got ahead, while slices are sent
 }
 
 // upload is the flow after hashing: create, slices, complete.
@@ -530,10 +530,10 @@ func (j *job) finish(ctx context.Context) (string, error) {
 	if done := j.skippedBytes(plan); done > 0 {
 		j.rep.add(done)
 	}
-	j.sess.urls = newURLAhead(ctx, j.c.now, plan, j.skip, j.cfg.concurrency)
+	j.sess.ahead = newSliceAhead(ctx, j.c.now, plan, j.skip, j.cfg.concurrency)
 	err = j.sendSlices(ctx, plan)
-	j.sess.urls.close()
-	j.sess.urls = nil
+	j.sess.ahead.close()
+	j.sess.ahead = nil
 	if err != nil {
 		var se *sliceError
 		if errors.As(err, &se) {
@@ -591,7 +591,13 @@ func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
 		if gctx.Err() != nil {
 			break
 		}
-		g.Go(func() error { return j.sendSlice(gctx, s) })
+		g.Go(func() error {
+			s, err := j.sess.ahead.claim(gctx, s) // the slice whose URL (V2: MD5) is ready first
+			if err != nil {
+				return err
+			}
+			return j.sendSlice(gctx, s)
+		})
 	}
 	err := g.Wait()
 	if ctx.Err() != nil {
