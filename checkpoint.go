@@ -223,17 +223,6 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 	return nil
 }
 
-// sessionRefused reports an answer of list_upload_parts that says the
-// platform does not know the session: an envelope with a code that is not
-// transient (nor a token refusal), or a 4xx page without the envelope.
-func sessionRefused(ctx context.Context, err error) bool {
-	var ae *APIError
-	if errors.Is(err, ErrProtocol) || errors.Is(err, ErrUnauthorized) || !errors.As(err, &ae) || retryable(ctx, err) {
-		return false
-	}
-	return ae.Code != 0 || ae.HTTPStatus/100 == 4
-}
-
 // continueSession verifies what the platform holds of a session and sends
 // the rest. A slice is skipped only when the platform lists it with the size
 // and MD5 of the local slice, and only those slices are read to check it.
@@ -242,12 +231,17 @@ func sessionRefused(ctx context.Context, err error) bool {
 // (ErrCompleteRefused), never stored silently.
 func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, sess session, rep *reporter, track tracker) (*upload, error) {
 	parts, err := t.listParts(ctx, sess)
+	if errors.Is(err, ErrProtocol) && ctx.Err() == nil {
+		// An answer cut or garbled on the way reads so too: ask once more
+		// (a read, safe to repeat) before giving the session up.
+		parts, err = t.listParts(ctx, sess)
+	}
 	if err != nil {
-		// Only the platform's own refusal proves the session gone: a
-		// business code, or a 4xx page without the envelope. Network
-		// trouble, 5xx, 429, 401 and an answer that cannot be read (cut
-		// or garbled on the way) keep it for another run.
-		if ctx.Err() == nil && sessionRefused(ctx, err) {
+		// Any answer that is not transient (a business code, a 4xx page
+		// without the envelope, data that cannot be read twice) would be
+		// the same on every later run: the session cannot be continued.
+		// Network trouble, 5xx, 429 and 401 keep it for another run.
+		if ctx.Err() == nil && !retryable(ctx, err) && !errors.Is(err, ErrUnauthorized) {
 			return nil, mark(errSessionGone, err)
 		}
 		return nil, &UploadError{FileName: t.name(), PreuploadID: sess.preuploadID, Err: err}

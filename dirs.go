@@ -269,7 +269,7 @@ func ensurePath[ID comparable](ctx context.Context, c *Client, path string, root
 					note = "a file holds the name" // err stays mkdir's
 				case try < lagListings:
 					// Not listed (yet): the listing may lag the mkdir.
-					if serr := sleepCtx(ctx, c.retry.delay(try+1, 0)); serr == nil {
+					if serr := c.retry.backoff(ctx, try+1, nil, 0, nil); serr == nil {
 						continue
 					}
 				}

@@ -176,11 +176,14 @@ func WithTier(t Tier) Option {
 
 // WithAdaptiveRateLimits says whether the client-side rates adapt to the
 // platform's 429 answers. When on (the default), each endpoint's rate is
-// shared by everything the Client sends; a 429 halves it (once per burst of
-// 429s, and never below 1/64 of its table rate) and the next call goes
-// alone (the others wait for its answer, up to 2 s), and each answered call
-// without 429 raises it by 1/128 of its table rate, never above the table.
-// Off, requests are paced at the table's rates whatever the platform answers
+// shared by everything the Client sends; a 429 sets it to 0.9 times the
+// lesser of the rate and the calls the platform accepted in the second
+// before (one at least), once per burst of 429s and never below 1/64 of
+// its table rate, and the next call goes alone (the others wait for its
+// answer, up to 2 s); each answered call without 429 raises it by 1/512 of
+// its table rate, never above the table. Calls are always spaced evenly,
+// never in bursts, as the platform may enforce strict spacing. Off,
+// requests are paced at the table's rates whatever the platform answers
 // (429s are still retried with backoff).
 func WithAdaptiveRateLimits(on bool) Option {
 	return func(o *clientOptions) { o.adaptive = on }
@@ -472,7 +475,10 @@ func WithProtocol(p Protocol) UploadOption {
 // dir (created if missing), and a later upload of the same unchanged file to
 // the same place continues that session, re-sending only slices the
 // platform does not hold with the right MD5. The record is removed after
-// success. Uploads from an io.Reader are not checkpointed. Default: off.
+// success. Uploads from an io.Reader are not checkpointed. The dir also
+// keeps the V2 slice size last answered, so that a new process computes the
+// V2 slice MD5s in its hashing pass rather than hash each slice again.
+// Default: off.
 func WithCheckpointDir(dir string) UploadOption {
 	return func(o *uploadConfig) {
 		if dir == "" {

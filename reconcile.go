@@ -96,7 +96,7 @@ func (u *Uploader) createReconciled(ctx context.Context, t target, sum string, s
 			u.c.log.WarnContext(ctx, "pan123: create answer lost; the file is in the folder", "file", t.name(), "err", err)
 			return created{reuse: true, fileID: strconv.FormatInt(id, 10)}, nil
 		}
-		if err := sleepCtx(ctx, u.c.retry.delay(attempt, 0)); err != nil {
+		if err := u.c.retry.backoff(ctx, attempt, nil, 0, nil); err != nil {
 			return c, err
 		}
 	}

@@ -112,13 +112,21 @@ func TestTokenEarlyRefresh(t *testing.T) {
 	assert.Equal(t, 1, p.count(pathAccessToken))
 
 	clk.Advance(2 * time.Minute) // 4 min before expiry: within the margin
+	old := c.tokens.cur.AccessToken
+	call() // sends the current token; the renewal runs in the background
+	require.Eventually(t, func() bool {
+		c.tokens.mu.Lock()
+		defer c.tokens.mu.Unlock()
+		return c.tokens.cur.AccessToken != old
+	}, 10*time.Second, time.Millisecond, "renewed")
 	call()
 	assert.Equal(t, 2, p.count(pathAccessToken))
 
 	reqs := p.requests(pathGetUploadURL)
-	require.Len(t, reqs, 3)
+	require.Len(t, reqs, 4)
 	assert.Equal(t, bearer(reqs[0]), bearer(reqs[1]))
-	assert.NotEqual(t, bearer(reqs[1]), bearer(reqs[2]), "the renewed token is sent")
+	assert.Equal(t, bearer(reqs[1]), bearer(reqs[2]), "still valid: sent while the renewal runs")
+	assert.NotEqual(t, bearer(reqs[2]), bearer(reqs[3]), "the renewed token is sent")
 }
 
 // TestTokenShortLived: a token whose whole life is shorter than the margin
@@ -137,10 +145,13 @@ func TestTokenShortLived(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 1, p.count(pathAccessToken))
-	clk.Advance(61 * time.Second)
+	clk.Advance(61 * time.Second) // past half its life, still valid: renewed in the background
 	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
-	assert.Equal(t, 2, p.count(pathAccessToken))
+	require.Eventually(t, func() bool { return p.count(pathAccessToken) == 2 }, 10*time.Second, time.Millisecond)
+	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.count(pathAccessToken), "one renewal")
 }
 
 // TestTokenUnreadableExpiry: a token whose expiredAt cannot be parsed is used

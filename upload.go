@@ -457,8 +457,8 @@ func (r ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
 type session struct {
 	preuploadID string
 	sliceSize   int64
-	servers     []string  // V2 upload hosts
-	urls        *urlAhead // V1 URLs fetched ahead, while slices are sent
+	servers     []string    // V2 upload hosts
+	ahead       *sliceAhead // V1 URLs or V2 slice MD5s got ahead, while slices are sent
 }
 
 // upload is the flow after hashing: create, slices, complete.
@@ -530,10 +530,10 @@ func (j *job) finish(ctx context.Context) (string, error) {
 	if done := j.skippedBytes(plan); done > 0 {
 		j.rep.add(done)
 	}
-	j.sess.urls = newURLAhead(ctx, j.c.now, plan, j.skip, j.cfg.concurrency)
+	j.sess.ahead = newSliceAhead(ctx, j.c.now, plan, j.skip, j.cfg.concurrency)
 	err = j.sendSlices(ctx, plan)
-	j.sess.urls.close()
-	j.sess.urls = nil
+	j.sess.ahead.close()
+	j.sess.ahead = nil
 	if err != nil {
 		var se *sliceError
 		if errors.As(err, &se) {
@@ -591,7 +591,13 @@ func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
 		if gctx.Err() != nil {
 			break
 		}
-		g.Go(func() error { return j.sendSlice(gctx, s) })
+		g.Go(func() error {
+			s, err := j.sess.ahead.claim(gctx, s) // the slice whose URL (V2: MD5) is ready first
+			if err != nil {
+				return err
+			}
+			return j.sendSlice(gctx, s)
+		})
 	}
 	err := g.Wait()
 	if ctx.Err() != nil {
@@ -649,14 +655,9 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 			return &sliceError{no: s.No, err: err}
 		}
 		j.rep.slice(EventSliceRetry, s.No, -sent, err)
-		var hint time.Duration
-		var ae *APIError
-		if errors.As(err, &ae) {
-			hint = ae.RetryAfter
-		}
-		d := pol.delay(attempt, hint)
-		j.c.log.WarnContext(ctx, "pan123: retrying slice", "slice", s.No, "attempt", attempt, "wait", d, "err", err)
-		if err := sleepCtx(ctx, d); err != nil {
+		if err := pol.backoff(ctx, attempt, err, 0, func(d time.Duration) {
+			j.c.log.WarnContext(ctx, "pan123: retrying slice", "slice", s.No, "attempt", attempt, "wait", d, "err", err)
+		}); err != nil {
 			return err
 		}
 	}
@@ -885,153 +886,4 @@ func completeErr(ctx, dctx context.Context, err error) error {
 		return ErrCompleteTimeout
 	}
 	return err
-}
-
-// completion is a family-neutral answer of upload_complete / async_result.
-type completion struct {
-	async, completed bool
-	fileID           string
-}
-
-// v1Done reads a V1-style upload_complete answer (drive and image bed) as
-// the V1 flow page does: finished when async is false and fileID is
-// non-zero. The page does not mention completed, while the field table
-// lists it; the SDK follows the flow page and does not require it. V2 is
-// not read this way: its page asks for completed=true.
-func (r completion) v1Done() completion {
-	r.completed = r.completed || (!r.async && r.fileID != "" && r.fileID != "0")
-	return r
-}
-
-// created is a family-neutral answer of create.
-type created struct {
-	reuse       bool
-	fileID      string
-	preuploadID string
-	sliceSize   int64
-	servers     []string
-}
-
-// target is one destination family: how to create, send a slice, complete.
-type target interface {
-	name() string
-	dest() string // family, parent and name: what a checkpoint is keyed on
-	create(ctx context.Context, md5 string, size int64) (created, error)
-	sendSlice(ctx context.Context, s session, p slicePlan, attempt int, body io.Reader) error // attempt is 1-based
-	listParts(ctx context.Context, s session) ([]UploadPart, error)
-	complete(ctx context.Context, s session) (completion, error)
-	asyncResult(ctx context.Context, s session) (completion, error)
-}
-
-// putV1 is the V1 slice send of both families: a fresh URL (fetched while
-// the previous slice was sending, see urlAhead), then the PUT.
-func putV1(ctx context.Context, c *Client, urlPath string, s session, p slicePlan, body io.Reader) error {
-	u, err := s.urls.get(ctx, p.No, func(ctx context.Context, no int) (string, error) {
-		u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, no)
-		if err != nil {
-			return "", wrapf(err, "get upload url")
-		}
-		if u.PresignedURL == "" {
-			return "", protocolError("get_upload_url answered an empty presignedURL")
-		}
-		// Checked here too, so that a bad answer fetches nothing ahead.
-		if _, err := parsePresignedURL(u.PresignedURL); err != nil {
-			return "", err
-		}
-		return u.PresignedURL, nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.PutSlice(ctx, u, body, p.Size)
-}
-
-type driveTarget struct {
-	c  *Client
-	in FileInput
-}
-
-func (t *driveTarget) name() string { return t.in.Name }
-
-func (t *driveTarget) dest() string {
-	return fmt.Sprintf("drive/%d/%s/dup%d/dir%v", t.in.ParentFileID, t.in.Name, t.in.Duplicate, t.in.ContainDir)
-}
-
-func (t *driveTarget) create(ctx context.Context, sum string, size int64) (created, error) {
-	r, err := t.c.Drive.Create(ctx, &FileCreateRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
-		Etag: sum, Size: size, Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir})
-	if err != nil {
-		return created{}, err
-	}
-	return created{reuse: r.Reuse, fileID: strconv.FormatInt(r.FileID, 10), preuploadID: r.PreuploadID,
-		sliceSize: r.SliceSize, servers: r.Servers}, nil
-}
-
-func (t *driveTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ int, body io.Reader) error {
-	return putV1(ctx, t.c, pathGetUploadURL, s, p, body)
-}
-
-func (t *driveTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
-	return t.c.Drive.ListParts(ctx, s.preuploadID)
-}
-
-func (t *driveTarget) complete(ctx context.Context, s session) (completion, error) {
-	r, err := t.c.driveComplete(ctx, pathComplete, s.preuploadID, true)
-	return r.v1Done(), err
-}
-
-func (t *driveTarget) asyncResult(ctx context.Context, s session) (completion, error) {
-	return t.c.driveComplete(ctx, pathAsyncResult, s.preuploadID, true)
-}
-
-// driveComplete is upload_complete or upload_async_result for the poller:
-// code 20103 comes back at once, as the poller keeps its own schedule.
-func (c *Client) driveComplete(ctx context.Context, path, preuploadID string, verifyingIsFinal bool) (completion, error) {
-	var d completeData
-	err := c.sessionCall(ctx, path, preuploadID, &d, verifyingIsFinal)
-	return completion{async: d.Async, completed: d.Completed, fileID: strconv.FormatInt(int64(d.FileID), 10)}, err
-}
-
-type imageTarget struct {
-	c  *Client
-	in ImageInput
-}
-
-func (t *imageTarget) name() string { return t.in.Name }
-
-func (t *imageTarget) dest() string { return "image/" + t.in.ParentID + "/" + t.in.Name }
-
-func (t *imageTarget) create(ctx context.Context, sum string, size int64) (created, error) {
-	r, err := t.c.Image.Create(ctx, &ImageCreateRequest{ParentID: t.in.ParentID, Filename: t.in.Name, Etag: sum, Size: size})
-	if err != nil {
-		return created{}, err
-	}
-	return created{reuse: r.Reuse, fileID: r.FileID, preuploadID: r.PreuploadID, sliceSize: r.SliceSize}, nil
-}
-
-func (t *imageTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ int, body io.Reader) error {
-	return putV1(ctx, t.c, pathOSSGetUploadURL, s, p, body)
-}
-
-func (t *imageTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
-	return t.c.Image.ListParts(ctx, s.preuploadID)
-}
-
-func (t *imageTarget) complete(ctx context.Context, s session) (completion, error) {
-	r, err := t.poll(ctx, pathOSSComplete, s)
-	return r.v1Done(), err
-}
-
-func (t *imageTarget) asyncResult(ctx context.Context, s session) (completion, error) {
-	return t.poll(ctx, pathOSSAsyncResult, s)
-}
-
-// poll is upload_complete or upload_async_result for the poller (code 20103
-// comes back at once, as in driveComplete).
-func (t *imageTarget) poll(ctx context.Context, path string, s session) (completion, error) {
-	r, err := t.c.completeImage(ctx, path, s.preuploadID, true)
-	if err != nil {
-		return completion{}, err
-	}
-	return completion{async: r.Async, completed: r.Completed, fileID: r.FileID}, nil
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,7 +245,7 @@ func (s *DriveService) SHA1Reuse(ctx context.Context, req *FileSHA1ReuseRequest)
 // file part read from body, with an exact Content-Length (the head and tail
 // are small buffers; the file part is never copied). Auth and Platform are
 // sent as on every API call; the answer is the usual envelope.
-func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]string, fileField, fileName string, body io.Reader, size int64, out any) error {
+func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]string, fileField, fileName string, body io.Reader, size int64, out any) (err error) {
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
@@ -272,9 +274,11 @@ func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]st
 	if err != nil {
 		return err
 	}
-	if err := c.limits.wait(ctx, path); err != nil {
+	slot, err := c.limits.wait(ctx, path)
+	if err != nil {
 		return err
 	}
+	defer func() { c.limits.observe(path, slot, err) }() // adaptive pacing, when path is paced
 	target := strings.TrimRight(host, "/") + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, io.MultiReader(&head, body, bytes.NewReader(tail)))
 	if err != nil {
@@ -315,6 +319,7 @@ func escapeQuotes(s string) string {
 type v2Target struct {
 	driveTarget
 	pre sliceSums // from the hashing pass
+	dir string    // the checkpoint dir, which remembers the slice size; may be ""
 }
 
 // defaultV2SliceSize is the slice size the hashing pass prepares V2 slice
@@ -351,11 +356,38 @@ func hashSource(t target, r io.ReaderAt, off, n int64, onRead func(int)) (string
 func (t *v2Target) hashPass(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
 	size := t.c.v2SliceSize.Load()
 	if size <= 0 {
+		size = t.recalledSliceSize()
+	}
+	if size <= 0 {
 		size = defaultV2SliceSize
+	}
+	if n > 0 && (n-1)/size+1 > maxSlices {
+		size = 0 // create would refuse so many slices: no sum per few bytes
 	}
 	sum, sums, err := hashPass(r, off, n, size, onRead)
 	t.pre = sliceSums{size: size, sums: sums}
 	return sum, err
+}
+
+// v2SliceSizeFile, in a checkpoint dir, holds the slice size of the last
+// V2 create answer, so that the hashing pass of a Client that has not made
+// a V2 upload yet (another process) computes the slice MD5s of that size.
+const v2SliceSizeFile = "v2-slice-size"
+
+// recalledSliceSize is the slice size remembered in the checkpoint dir, or 0.
+func (t *v2Target) recalledSliceSize() int64 {
+	if t.dir == "" {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(t.dir, v2SliceSizeFile))
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }
 
 func (t *v2Target) create(ctx context.Context, sum string, size int64) (created, error) {
@@ -366,6 +398,10 @@ func (t *v2Target) create(ctx context.Context, sum string, size int64) (created,
 	}
 	if r.SliceSize > 0 {
 		t.c.v2SliceSize.Store(r.SliceSize)
+		if t.dir != "" && r.SliceSize != t.recalledSliceSize() {
+			// A hint: when it cannot be written, the next process guesses.
+			_ = os.WriteFile(filepath.Join(t.dir, v2SliceSizeFile), []byte(strconv.FormatInt(r.SliceSize, 10)), 0o600)
+		}
 	}
 	var servers []string
 	if !r.Reuse {
@@ -390,13 +426,19 @@ func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attemp
 		return errors.New("v2: unexpected slice body")
 	}
 	// The slice MD5 goes before the bytes in the form. The hashing pass
-	// computed it when it knew the slice size; otherwise it is computed
-	// here from the same section (a second read of the slice, served by the
-	// page cache), rather than holding slices in memory.
+	// computed it when it knew the slice size; otherwise the slice is read
+	// again for it (from the page cache, mostly) rather than held in
+	// memory, ahead of its post: while a worker posts a slice, the next
+	// one is hashed on another goroutine, so the hashing overlaps the
+	// transfer instead of following it.
 	sum, ok := t.pre.lookup(s.sliceSize, p)
 	if !ok {
+		base := sb.off - p.Off // where the file starts in src
 		var err error
-		if sum, err = md5Of(sb.src, sb.off, p.Size, nil); err != nil {
+		sum, err = s.ahead.get(ctx, p, 0, func(ctx context.Context, q slicePlan) (string, error) {
+			return md5Of(ctxReaderAt{ctx, sb.src}, base+q.Off, q.Size, nil)
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -424,12 +466,10 @@ func resolveTarget(cfg uploadConfig, t target, size int64) target {
 		return t // the image bed has only V1
 	}
 	switch {
-	case cfg.protocol == V2:
-		return &v2Target{driveTarget: *dt}
-	case cfg.protocol == Auto && size <= AutoSingleThreshold:
-		return &singleTarget{v2Target{driveTarget: *dt}}
+	case cfg.protocol == V2, cfg.protocol == Auto && size > AutoSingleThreshold:
+		return &v2Target{driveTarget: *dt, dir: cfg.checkpointDir}
 	case cfg.protocol == Auto:
-		return &v2Target{driveTarget: *dt}
+		return &singleTarget{v2Target{driveTarget: *dt}}
 	}
 	return t
 }
@@ -531,13 +571,11 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 			return nil, &UploadError{FileName: t.in.Name, Err: err}
 		}
 		rep.slice(EventSliceRetry, 1, -sent, err)
-		var hint time.Duration
+		var floor time.Duration
 		if queued {
-			hint = time.Second // "请慢一点"
-		} else if ae != nil {
-			hint = ae.RetryAfter
+			floor = time.Second // "请慢一点"
 		}
-		if err := sleepCtx(ctx, pol.delay(attempt, hint)); err != nil {
+		if err := pol.backoff(ctx, attempt, err, floor, nil); err != nil {
 			return nil, err
 		}
 	}
