@@ -428,7 +428,7 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 		defer u.c.warmToken(wctx)()
 		rep.phase(PhaseHashing, 0)
 		var err error
-		sum, err = hashSource(t, ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
+		sum, err = t.hash(ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
 		if err != nil {
 			stopWarm()
 			if ctx.Err() != nil {
@@ -463,8 +463,8 @@ type session struct {
 
 // upload is the flow after hashing: create, slices, complete.
 func (u *Uploader) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, rep *reporter, track tracker) (*upload, error) {
-	if st, ok := t.(*singleTarget); ok {
-		return st.upload(ctx, cfg, src, sum, rep)
+	if w, ok := t.(wholeFile); ok {
+		return w.uploadWhole(ctx, cfg, src, sum, rep)
 	}
 	c, err := u.createReconciled(ctx, t, sum, src.size)
 	if err != nil {
