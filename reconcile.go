@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 )
 
@@ -94,7 +93,7 @@ func (u *Uploader) createReconciled(ctx context.Context, t target, sum string, s
 		}
 		if id > 0 {
 			u.c.log.WarnContext(ctx, "pan123: create answer lost; the file is in the folder", "file", t.name(), "err", err)
-			return created{reuse: true, fileID: strconv.FormatInt(id, 10)}, nil
+			return created{reuse: true, file: driveFile(id)}, nil
 		}
 		if err := u.c.retry.backoff(ctx, attempt, nil, 0, nil); err != nil {
 			return c, err

@@ -2,7 +2,6 @@ package pan123
 
 import (
 	"context"
-	"strconv"
 	"strings"
 )
 
@@ -32,7 +31,7 @@ func sha1First(ctx context.Context, t target, size int64, rep *reporter) (*uploa
 	}
 	rep.slice(EventReused, 0, 0, nil)
 	rep.phase(PhaseDone, 0)
-	return &upload{fileID: strconv.FormatInt(id, 10), name: in.Name, size: size, reused: true}, nil
+	return &upload{file: driveFile(id), name: in.Name, size: size, reused: true}, nil
 }
 
 // validSHA1 checks a caller-supplied SHA-1 (40 hex digits) and lowercases it.

@@ -15,7 +15,28 @@ import (
 // completion is a family-neutral answer of upload_complete / async_result.
 type completion struct {
 	async, completed bool
-	fileID           string
+	file             fileRef
+}
+
+// fileRef is a file's ID as its family gives it, passed along the flow
+// unconverted: the drive's number or the image bed's opaque string.
+type fileRef struct {
+	num int64  // drive
+	str string // image bed
+}
+
+func driveFile(id int64) fileRef  { return fileRef{num: id} }
+func imageFile(id string) fileRef { return fileRef{str: id} }
+
+// known reports an ID the platform gave (not 0, "" or "0").
+func (f fileRef) known() bool { return f.num > 0 || (f.str != "" && f.str != "0") }
+
+// String is the ID as the platform wrote it, for error texts.
+func (f fileRef) String() string {
+	if f.str != "" {
+		return f.str
+	}
+	return strconv.FormatInt(f.num, 10)
 }
 
 // v1Done reads a V1-style upload_complete answer (drive and image bed) as
@@ -24,14 +45,14 @@ type completion struct {
 // lists it; the SDK follows the flow page and does not require it. V2 is
 // not read this way: its page asks for completed=true.
 func (r completion) v1Done() completion {
-	r.completed = r.completed || (!r.async && r.fileID != "" && r.fileID != "0")
+	r.completed = r.completed || (!r.async && r.file.known())
 	return r
 }
 
 // created is a family-neutral answer of create.
 type created struct {
 	reuse       bool
-	fileID      string
+	file        fileRef
 	preuploadID string
 	sliceSize   int64
 	servers     []string
@@ -104,7 +125,7 @@ func (t *driveTarget) create(ctx context.Context, sum string, size int64) (creat
 	if err != nil {
 		return created{}, err
 	}
-	return created{reuse: r.Reuse, fileID: strconv.FormatInt(r.FileID, 10), preuploadID: r.PreuploadID,
+	return created{reuse: r.Reuse, file: driveFile(r.FileID), preuploadID: r.PreuploadID,
 		sliceSize: r.SliceSize, servers: r.Servers}, nil
 }
 
@@ -137,7 +158,7 @@ func (t *driveTarget) asyncResult(ctx context.Context, s session) (completion, e
 func (c *Client) driveComplete(ctx context.Context, path, preuploadID string, verifyingIsFinal bool) (completion, error) {
 	var d completeData
 	err := c.sessionCall(ctx, path, preuploadID, &d, verifyingIsFinal)
-	return completion{async: d.Async, completed: d.Completed, fileID: strconv.FormatInt(int64(d.FileID), 10)}, err
+	return completion{async: d.Async, completed: d.Completed, file: driveFile(int64(d.FileID))}, err
 }
 
 type imageTarget struct {
@@ -154,7 +175,7 @@ func (t *imageTarget) create(ctx context.Context, sum string, size int64) (creat
 	if err != nil {
 		return created{}, err
 	}
-	return created{reuse: r.Reuse, fileID: r.FileID, preuploadID: r.PreuploadID, sliceSize: r.SliceSize}, nil
+	return created{reuse: r.Reuse, file: imageFile(r.FileID), preuploadID: r.PreuploadID, sliceSize: r.SliceSize}, nil
 }
 
 func (t *imageTarget) protocol() string    { return "v1" }
@@ -188,7 +209,7 @@ func (t *imageTarget) poll(ctx context.Context, path string, s session) (complet
 	if err != nil {
 		return completion{}, err
 	}
-	return completion{async: r.Async, completed: r.Completed, fileID: r.FileID}, nil
+	return completion{async: r.Async, completed: r.Completed, file: imageFile(r.FileID)}, nil
 }
 
 // resolveTarget picks the drive's protocol for a file of size bytes.

@@ -405,7 +405,7 @@ func (t *v2Target) create(ctx context.Context, sum string, size int64) (created,
 			return created{}, err
 		}
 	}
-	return created{reuse: r.Reuse, fileID: strconv.FormatInt(r.FileID, 10), preuploadID: r.PreuploadID,
+	return created{reuse: r.Reuse, file: driveFile(r.FileID), preuploadID: r.PreuploadID,
 		sliceSize: r.SliceSize, servers: servers}, nil
 }
 
@@ -475,7 +475,7 @@ func (t *singleTarget) uploadWhole(ctx context.Context, cfg uploadConfig, src *s
 		if err == nil && r.Completed && r.FileID > 0 {
 			rep.slice(EventSliceDone, 1, 0, nil)
 			rep.phase(PhaseDone, 1)
-			return &upload{fileID: strconv.FormatInt(r.FileID, 10), name: t.in.Name, size: src.size, md5: sum}, nil
+			return &upload{file: driveFile(r.FileID), name: t.in.Name, size: src.size, md5: sum}, nil
 		}
 		if err == nil {
 			err = protocolError("single-step upload answered completed=%v, fileID=%d", r.Completed, r.FileID)
@@ -498,7 +498,7 @@ func (t *singleTarget) uploadWhole(ctx context.Context, cfg uploadConfig, src *s
 				t.c.log.WarnContext(ctx, "pan123: single-step answer lost; the file is in the folder", "file", t.in.Name, "err", err)
 				rep.slice(EventSliceDone, 1, 0, nil)
 				rep.phase(PhaseDone, 1)
-				return &upload{fileID: strconv.FormatInt(id, 10), name: t.in.Name, size: src.size, md5: sum}, nil
+				return &upload{file: driveFile(id), name: t.in.Name, size: src.size, md5: sum}, nil
 			}
 			if lerr != nil {
 				err = fmt.Errorf("%w (and the folder could not be listed to check whether the file was stored: %w)", err, lerr)
