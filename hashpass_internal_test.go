@@ -18,7 +18,7 @@ func TestV2HashPassBoundsSliceSums(t *testing.T) {
 	c.v2SliceSize.Store(1)
 	tg := &v2Target{driveTarget: driveTarget{c: c}}
 	data := make([]byte, maxSlices+1)
-	sum, err := tg.hashPass(bytes.NewReader(data), 0, int64(len(data)), nil)
+	sum, err := tg.hash(bytes.NewReader(data), 0, int64(len(data)), nil)
 	if err != nil || len(sum) != 32 {
 		t.Fatalf("hash pass: %q, %v", sum, err)
 	}

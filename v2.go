@@ -341,19 +341,11 @@ func (s sliceSums) lookup(size int64, p slicePlan) (string, bool) {
 	return s.sums[p.No-1], true
 }
 
-// hashSource is the whole-file hashing pass. For V2 it computes the slice
-// MD5s too, for the slice size the Client's last V2 create answered, so
-// that no slice is hashed again before its post unless create answers
-// another size.
-func hashSource(t target, r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
-	v2, ok := t.(*v2Target)
-	if !ok {
-		return md5Of(r, off, n, onRead)
-	}
-	return v2.hashPass(r, off, n, onRead)
-}
-
-func (t *v2Target) hashPass(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
+// hash is the whole-file hashing pass of V2: the MD5 and, in the same
+// read, the slice MD5s for the slice size the Client's last V2 create
+// answered (or the checkpoint dir remembers), so that no slice is hashed
+// again before its post unless create answers another size.
+func (t *v2Target) hash(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
 	size := t.c.v2SliceSize.Load()
 	if size <= 0 {
 		size = t.recalledSliceSize()
@@ -413,17 +405,18 @@ func (t *v2Target) create(ctx context.Context, sum string, size int64) (created,
 			return created{}, err
 		}
 	}
-	return created{reuse: r.Reuse, fileID: strconv.FormatInt(r.FileID, 10), preuploadID: r.PreuploadID,
+	return created{reuse: r.Reuse, file: driveFile(r.FileID), preuploadID: r.PreuploadID,
 		sliceSize: r.SliceSize, servers: servers}, nil
 }
 
-func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attempt int, body io.Reader) error {
+func (t *v2Target) protocol() string { return "v2" }
+func (t *v2Target) withClient(c *Client) target {
+	return &v2Target{driveTarget: driveTarget{c: c, in: t.in}, dir: t.dir}
+}
+
+func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attempt int, sb *sliceBody) error {
 	if len(s.servers) == 0 {
 		return protocolError("no upload server for V2 slices")
-	}
-	sb, ok := body.(*sliceBody)
-	if !ok {
-		return errors.New("v2: unexpected slice body")
 	}
 	// The slice MD5 goes before the bytes in the form. The hashing pass
 	// computed it when it knew the slice size; otherwise the slice is read
@@ -443,7 +436,7 @@ func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attemp
 		}
 	}
 	server := s.servers[(p.No-1+attempt-1)%len(s.servers)]
-	return t.c.Drive.UploadSliceV2(ctx, server, s.preuploadID, p.No, sum, body, p.Size)
+	return t.c.Drive.UploadSliceV2(ctx, server, s.preuploadID, p.No, sum, sb, p.Size)
 }
 
 func (t *v2Target) listParts(context.Context, session) ([]UploadPart, error) {
@@ -459,66 +452,15 @@ func (t *v2Target) asyncResult(ctx context.Context, s session) (completion, erro
 	return t.complete(ctx, s)
 }
 
-// resolveTarget picks the drive's protocol for a file of size bytes.
-func resolveTarget(cfg uploadConfig, t target, size int64) target {
-	dt, ok := t.(*driveTarget)
-	if !ok {
-		return t // the image bed has only V1
-	}
-	switch {
-	case cfg.protocol == V2, cfg.protocol == Auto && size > AutoSingleThreshold:
-		return &v2Target{driveTarget: *dt, dir: cfg.checkpointDir}
-	case cfg.protocol == Auto:
-		return &singleTarget{v2Target{driveTarget: *dt}}
-	}
-	return t
-}
-
-// sha1First tries an instant upload by SHA-1 when the caller gave one. A
-// nil result and nil error mean "not known: upload normally".
-func sha1First(ctx context.Context, t target, size int64, rep *reporter) (*upload, error) {
-	d, ok := t.(interface{ drive() *driveTarget }) // any drive protocol; the image bed has no SHA-1 reuse
-	if !ok || d.drive().in.SHA1 == "" {
-		return nil, nil
-	}
-	c, in := d.drive().c, d.drive().in
-	sum, err := validSHA1(in.SHA1)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.Drive.SHA1Reuse(ctx, &FileSHA1ReuseRequest{ParentFileID: in.ParentFileID, Filename: in.Name,
-		SHA1: sum, Size: size, Duplicate: in.Duplicate})
-	if err != nil {
-		return nil, &UploadError{FileName: in.Name, Err: err}
-	}
-	if !r.Reuse {
-		return nil, nil
-	}
-	id := r.FileID
-	if id <= 0 {
-		return nil, &UploadError{FileName: in.Name, Err: protocolError("sha1_reuse answered reuse=true without a file ID")}
-	}
-	rep.slice(EventReused, 0, 0, nil)
-	rep.phase(PhaseDone, 0)
-	return &upload{fileID: strconv.FormatInt(id, 10), name: in.Name, size: size, reused: true}, nil
-}
-
-// drive gives the drive input of every drive protocol (v2Target and
-// singleTarget embed driveTarget).
-func (t *driveTarget) drive() *driveTarget { return t }
-
-// validSHA1 checks a caller-supplied SHA-1 (40 hex digits) and lowercases it.
-func validSHA1(s string) (string, error) {
-	if len(s) != 40 || strings.Trim(strings.ToLower(s), "0123456789abcdef") != "" {
-		return "", invalidInput("SHA1 %q is not 40 hex digits", s)
-	}
-	return strings.ToLower(s), nil
-}
-
 // singleTarget sends a small drive file in one request (single-step upload).
 type singleTarget struct{ v2Target }
 
-func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, rep *reporter) (*upload, error) {
+func (t *singleTarget) protocol() string { return "single" }
+func (t *singleTarget) withClient(c *Client) target {
+	return &singleTarget{v2Target{driveTarget: driveTarget{c: c, in: t.in}}}
+}
+
+func (t *singleTarget) uploadWhole(ctx context.Context, cfg uploadConfig, src *source, sum string, rep *reporter) (*upload, error) {
 	hosts, err := t.c.uploadHosts(ctx)
 	if err != nil {
 		return nil, &UploadError{FileName: t.in.Name, Err: err}
@@ -533,7 +475,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 		if err == nil && r.Completed && r.FileID > 0 {
 			rep.slice(EventSliceDone, 1, 0, nil)
 			rep.phase(PhaseDone, 1)
-			return &upload{fileID: strconv.FormatInt(r.FileID, 10), name: t.in.Name, size: src.size, md5: sum}, nil
+			return &upload{file: driveFile(r.FileID), name: t.in.Name, size: src.size, md5: sum}, nil
 		}
 		if err == nil {
 			err = protocolError("single-step upload answered completed=%v, fileID=%d", r.Completed, r.FileID)
@@ -556,7 +498,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 				t.c.log.WarnContext(ctx, "pan123: single-step answer lost; the file is in the folder", "file", t.in.Name, "err", err)
 				rep.slice(EventSliceDone, 1, 0, nil)
 				rep.phase(PhaseDone, 1)
-				return &upload{fileID: strconv.FormatInt(id, 10), name: t.in.Name, size: src.size, md5: sum}, nil
+				return &upload{file: driveFile(id), name: t.in.Name, size: src.size, md5: sum}, nil
 			}
 			if lerr != nil {
 				err = fmt.Errorf("%w (and the folder could not be listed to check whether the file was stored: %w)", err, lerr)
