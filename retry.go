@@ -24,7 +24,7 @@ func (p retryPolicy) delay(n int, hint time.Duration) time.Duration {
 	if shift := n - 1; shift < 62 && p.base <= p.cap>>shift {
 		ceiling = p.base << shift // no overflow: base·2^shift <= cap
 	}
-	d := time.Duration(rand.Int64N(int64(ceiling) + 1))
+	d := time.Duration(rand.Uint64N(uint64(ceiling) + 1)) // unsigned: a ceiling of MaxInt64 does not overflow
 	if hint > d {
 		d = min(hint, p.cap)
 	}

@@ -3,6 +3,7 @@ package pan123
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -31,4 +32,13 @@ func TestBackoffSchedule(t *testing.T) {
 	assert.LessOrEqual(t, waitOf(nil, 0), time.Millisecond, "jitter under the first ceiling")
 	wrapped := wrapf(&APIError{Code: codeRateLimited, RetryAfter: 700 * time.Millisecond}, "get upload url")
 	assert.Equal(t, 700*time.Millisecond, waitOf(wrapped, 0), "found through wrapping")
+}
+
+// TestDelayHugeCap: a cap of math.MaxInt64 (WithRetry accepts any
+// positive cap) does not overflow the jitter's range into a panic.
+func TestDelayHugeCap(t *testing.T) {
+	p := retryPolicy{maxAttempts: 3, base: 1 << 61, cap: math.MaxInt64}
+	for n := 1; n <= 4; n++ {
+		assert.NotPanics(t, func() { p.delay(n, 0) }, "attempt %d", n)
+	}
 }

@@ -47,7 +47,11 @@ func TestTokenRenewalDueByTimeDoesNotBlock(t *testing.T) {
 		require.NoError(t, err, "a caller waited for the renewal")
 		assert.Equal(t, "tok-1", tok)
 	}
-	<-entered // one renewal runs meanwhile
+	select { // one renewal runs meanwhile
+	case <-entered:
+	case <-ctx.Done():
+		t.Fatal("no renewal started")
+	}
 	close(release)
 	require.Eventually(t, func() bool {
 		tok, err := s.token(ctx)
