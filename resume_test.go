@@ -370,11 +370,21 @@ poll:
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee, "stderr: %s", stderr.String())
 	require.False(t, ee.Exited(), "the helper was killed by a signal, not exited: %s", stderr.String())
+	// The killed process's last slices may still be in the fake's socket
+	// buffers, and land after the kill. Closing the fake waits for all its
+	// handlers (it aborts throttled reads): only then is the set of slices
+	// it holds final. The resume runs against the fake restarted from its
+	// saved state, as a platform outlives a client.
+	e.srv.Close()
 	firstRun := e.srv.Requests()
 	firstBytes, _ := putStats(firstRun)
 	held := len(e.srv.Parts(killedAt.PreuploadID))
 	t.Logf("killed with %d slices in the record, %d on the platform, %d bytes sent", len(killedAt.Done), held, firstBytes)
 	require.Less(t, held, nSlices, "the first run finished before the kill")
+	state := t.TempDir()
+	require.NoError(t, e.srv.SaveState(state))
+	e, _ = newResumeEnv(t, pan123test.WithCredentials(e.srv.ClientID, e.srv.ClientSecret))
+	require.NoError(t, e.srv.LoadState(state))
 
 	// Resume in this process: same session, only the missing slices.
 	var log progressLog
@@ -388,7 +398,7 @@ poll:
 	assert.Len(t, log.of(pan123.EventSliceSkipped), held, "every slice the platform held was skipped")
 
 	e.srv.Close() // waits for every handler, so the log is complete
-	all := e.srv.Requests()
+	all := append(firstRun, e.srv.Requests()...)
 	assert.Equal(t, 1, count(all, pan123test.OpCreate), "one session across both processes")
 	total, _ := putStats(all)
 	resent := total - size
