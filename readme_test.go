@@ -25,6 +25,7 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the README's code with the go command")
 	}
+	t.Parallel() // waits on the go command
 	gocmd, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command on PATH")
