@@ -299,6 +299,7 @@ func TestResumeHelperProcess(t *testing.T) {
 }
 
 func TestResumeAfterSIGKILL(t *testing.T) {
+	t.Parallel()
 	const (
 		size    = 8 << 20 // 32 slices
 		nSlices = size / rSlice
@@ -415,6 +416,7 @@ poll:
 // is not the local slice's (as if stored corrupt); the local file is
 // unchanged. The resume skips the good slices and sends that one again.
 func TestResumeResendsPartWithWrongEtag(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 6*rSlice+100, 21)
@@ -469,6 +471,7 @@ func TestResumeResendsPartWithWrongEtag(t *testing.T) {
 // record is dropped, and the next run starts over and stores the new bytes —
 // never a silent old, new or mixed file, never a failure loop.
 func TestResumeContentChangedUnderSameMtime(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		slice int // which slice changes: 1 is on the platform, 5 is not
@@ -522,6 +525,7 @@ func TestResumeContentChangedUnderSameMtime(t *testing.T) {
 // TestResumeSourceModifiedRestarts: a size or mtime change is seen without
 // reading the file; the upload starts over in a new session.
 func TestResumeSourceModifiedRestarts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		modify func(t *testing.T, path string, data []byte) []byte
@@ -574,6 +578,7 @@ func TestResumeSourceModifiedRestarts(t *testing.T) {
 // TestResumeExpiredSessionRestarts: the platform forgot the session; the
 // upload starts over cleanly.
 func TestResumeExpiredSessionRestarts(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -609,6 +614,7 @@ func TestResumeExpiredSessionRestarts(t *testing.T) {
 // TestResumeCorruptCheckpointIgnored: whatever the record holds, the upload
 // warns, says why in an EventRestart, and starts over.
 func TestResumeCorruptCheckpointIgnored(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		corrupt func(b []byte) []byte
@@ -661,6 +667,7 @@ func TestResumeCorruptCheckpointIgnored(t *testing.T) {
 // TestResumeTwoFilesSameDir: two uploads share a checkpoint dir at the same
 // time, are interrupted, then resumed at the same time; nothing mixes.
 func TestResumeTwoFilesSameDir(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	pathA, dataA := writeRandom(t, dir, 6*rSlice+1, 31)
@@ -743,6 +750,7 @@ func TestResumeTwoFilesSameDir(t *testing.T) {
 // exists, is never observable half-written, leaves no temp file after a
 // failure or a success, and is gone after success.
 func TestResumeCheckpointFileLifecycle(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), filepath.Join(t.TempDir(), "nested", "cp")
 	path, data := writeRandom(t, dir, 12*rSlice+3, 33)
@@ -810,6 +818,7 @@ func TestResumeCheckpointFileLifecycle(t *testing.T) {
 // TestResumeLeftoverTempFileRemoved: a process killed in the middle of a
 // save leaves its temp file; the next upload of that file cleans it up.
 func TestResumeLeftoverTempFileRemoved(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 4*rSlice, 34)
@@ -839,6 +848,7 @@ func TestResumeLeftoverTempFileRemoved(t *testing.T) {
 // ResumeFile / ResumeImage.
 
 func TestResumeFileFromUploadError(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	path, data := writeRandom(t, t.TempDir(), 5*rSlice+9, 41)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
@@ -883,6 +893,7 @@ func TestResumeFileFromUploadError(t *testing.T) {
 // TestResumeFileFailsAgain: a resume that fails again returns an
 // UploadError that can itself be resumed, in the same session.
 func TestResumeFileFailsAgain(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	path, data := writeRandom(t, t.TempDir(), 6*rSlice, 42)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
@@ -907,6 +918,7 @@ func TestResumeFileFailsAgain(t *testing.T) {
 }
 
 func TestResumeImageFromUploadError(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	path, data := writeRandom(t, t.TempDir(), 4*rSlice+5, 43)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
@@ -934,6 +946,7 @@ func TestResumeImageFromUploadError(t *testing.T) {
 }
 
 func TestResumeRefused(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	dir := t.TempDir()
 
@@ -1009,6 +1022,7 @@ func TestResumeRefused(t *testing.T) {
 // TestResumeImageBedCheckpoint: UploadImageFile with WithCheckpointDir
 // continues its session in a later call.
 func TestResumeImageBedCheckpoint(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 5*rSlice+11, 61)
@@ -1042,6 +1056,7 @@ func TestResumeImageBedCheckpoint(t *testing.T) {
 // TestResumeDestinationIsPartOfTheKey: the same file to another name or
 // family is another upload and does not pick up the interrupted session.
 func TestResumeDestinationIsPartOfTheKey(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, _ := writeRandom(t, dir, 4*rSlice, 62)
@@ -1062,6 +1077,7 @@ func TestResumeDestinationIsPartOfTheKey(t *testing.T) {
 // TestResumeV2StartsOver: V2 lists no slices, so a checkpointed V2 upload
 // starts over after an interruption, saying so.
 func TestResumeV2StartsOver(t *testing.T) {
+	t.Parallel()
 	e, logs := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 4*rSlice+3, 63)
@@ -1090,6 +1106,7 @@ func TestResumeV2StartsOver(t *testing.T) {
 // TestResumeCancelledWhileVerifying: cancelling during the verification
 // pass returns the context's error and keeps the record for a later try.
 func TestResumeCancelledWhileVerifying(t *testing.T) {
+	t.Parallel()
 	e, _ := newResumeEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 5*rSlice, 64)

@@ -272,6 +272,7 @@ func htmlError(status int) string {
 }
 
 func TestUploadSizes(t *testing.T) {
+	t.Parallel()
 	common := []int64{1, testSlice - 1, testSlice, testSlice + 1, 3*testSlice + 7}
 	type sizeCase struct {
 		image bool
@@ -379,6 +380,7 @@ type faultPlan struct {
 // protocol without an equivalent (V2 has no presigned URLs; single-step
 // upload no completion) has a nil plan and is skipped.
 func TestUploadUnderFaults(t *testing.T) {
+	t.Parallel()
 	const size = 5*testSlice + 123
 	type F = pan123test.Fault
 	const (
@@ -507,6 +509,7 @@ func TestUploadUnderFaults(t *testing.T) {
 }
 
 func TestUploadPermanentSliceFailure(t *testing.T) {
+	t.Parallel()
 	const size, attempts = 3 * testSlice, 4
 	faults := map[pan123.Protocol]pan123test.Fault{
 		pan123.V1:   {Op: pan123test.OpPut, SliceNo: 2, Times: -1, Status: 500},
@@ -659,6 +662,7 @@ func TestUploadFromStream(t *testing.T) {
 }
 
 func TestUploadProgressIsByteAccurate(t *testing.T) {
+	t.Parallel()
 	const size = 4*testSlice + 1
 	drops := map[pan123.Protocol]pan123test.Fault{
 		pan123.V1:   {Op: pan123test.OpPut, SliceNo: 2, Drop: true},
@@ -703,6 +707,7 @@ func TestUploadProgressIsByteAccurate(t *testing.T) {
 }
 
 func TestUploadConcurrencyBound(t *testing.T) {
+	t.Parallel()
 	for _, p := range []pan123.Protocol{pan123.V1, pan123.V2} { // Auto sends this file in one post
 		for _, n := range []int{1, 3} {
 			e := newEnv(t, pan123test.WithLatency(2*time.Millisecond))
@@ -716,6 +721,7 @@ func TestUploadConcurrencyBound(t *testing.T) {
 }
 
 func TestUploadBadInputSendsNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good, _ := writeRandom(t, dir, 100, 1)
 	empty := filepath.Join(dir, "empty")
@@ -786,6 +792,7 @@ func TestUploadBadInputSendsNothing(t *testing.T) {
 }
 
 func TestUploadHostileAnswers(t *testing.T) {
+	t.Parallel()
 	// The fake answers faithfully; hostile answers come from a Body fault.
 	cases := map[string]string{
 		"zero slice size":     `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"p","reuse":false,"sliceSize":0},"x-traceID":"t"}`,
@@ -871,6 +878,7 @@ func TestUploadCompleteTimeout(t *testing.T) {
 // TestUploadFetchesTokenWhileHashing: the access token is fetched while the
 // file is hashed, so its round trip hides behind the hashing pass.
 func TestUploadFetchesTokenWhileHashing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	path, _ := writeRandom(t, t.TempDir(), 2*testSlice, 13)
 	seenDuringHashing := false
