@@ -151,7 +151,7 @@ var errSessionGone = errors.New("the platform no longer knows the saved upload s
 // otherwise starts over (saying why in an EventRestart).
 func (u *Uploader) runCheckpointed(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, rep *reporter) (*upload, error) {
 	if err := os.MkdirAll(cfg.checkpointDir, 0o700); err != nil {
-		return nil, fmt.Errorf("pan123: checkpoint dir: %w", err)
+		return nil, wrapf(err, "checkpoint dir")
 	}
 	file, abs := checkpointFile(cfg.checkpointDir, src, t)
 	removeTemps(file)
@@ -231,19 +231,24 @@ func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error
 // (ErrCompleteRefused), never stored silently.
 func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, sess session, rep *reporter, track tracker) (*upload, error) {
 	parts, err := t.listParts(ctx, sess)
+	if errors.Is(err, ErrProtocol) && ctx.Err() == nil {
+		// An answer cut or garbled on the way reads so too: ask once more
+		// (a read, safe to repeat) before giving the session up.
+		parts, err = t.listParts(ctx, sess)
+	}
 	if err != nil {
 		// Any answer that is not transient (a business code, a 4xx page
-		// without the envelope, data that cannot be read) would be the
-		// same on every later run: the session cannot be continued.
+		// without the envelope, data that cannot be read twice) would be
+		// the same on every later run: the session cannot be continued.
 		// Network trouble, 5xx, 429 and 401 keep it for another run.
 		if ctx.Err() == nil && !retryable(ctx, err) && !errors.Is(err, ErrUnauthorized) {
-			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
+			return nil, mark(errSessionGone, err)
 		}
 		return nil, &UploadError{FileName: t.name(), PreuploadID: sess.preuploadID, Err: err}
 	}
 	plan, err := planSlices(src.size, sess.sliceSize)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errSessionGone, err)
+		return nil, mark(errSessionGone, err)
 	}
 	// The slices the platform lists whole: the right size and an etag. One
 	// listed twice with different etags is not trusted.
@@ -270,7 +275,7 @@ func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *s
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("pan123: hash slice %d of %s: %w", no, t.name(), err)
+			return nil, wrapf(err, "hash slice %d of %s", no, t.name())
 		}
 		if strings.EqualFold(local, listed[no]) {
 			skip[no] = true
@@ -291,7 +296,7 @@ func (u *Uploader) continueSession(ctx context.Context, cfg uploadConfig, src *s
 	return j.run(ctx)
 }
 
-// resumeState is what ResumeFile and ResumeImage need from an UploadError.
+// resumeState is what ResumeFile and ResumeImageFile need from an UploadError.
 type resumeState struct {
 	path  string
 	size  int64
@@ -315,8 +320,8 @@ func (u *Uploader) ResumeFile(ctx context.Context, ue *UploadError, opts ...Uplo
 	return driveResult(res, err)
 }
 
-// ResumeImage is [Uploader.ResumeFile] for image-bed uploads (UploadImageFile).
-func (u *Uploader) ResumeImage(ctx context.Context, ue *UploadError, opts ...UploadOption) (*ImageResult, error) {
+// ResumeImageFile is [Uploader.ResumeFile] for image-bed uploads (UploadImageFile).
+func (u *Uploader) ResumeImageFile(ctx context.Context, ue *UploadError, opts ...UploadOption) (*ImageResult, error) {
 	res, err := u.resume(ctx, ue, true, opts)
 	return imageResult(res, err)
 }

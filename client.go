@@ -17,7 +17,8 @@ import (
 	"github.com/go-resty/resty/v2"
 )
 
-// Endpoint paths (api.md §2–§5).
+// Endpoint paths on the platform's API host (V2 slices and single-step
+// uploads go to the upload servers that create and domain name).
 const (
 	pathAccessToken        = "/api/v1/access_token"
 	pathCreate             = "/upload/v1/file/create"
@@ -44,7 +45,14 @@ const (
 // per-endpoint rate limiters and the retry policy. A Client is safe for
 // concurrent use and should be shared: every upload through it shares one
 // token and one set of limiters, as the platform counts them per account.
+//
+// Uploads go through an [Uploader]. The platform's endpoints, for tools
+// that drive the protocol by hand, are grouped by family: c.Drive (云盘)
+// and c.Image (图床, the image bed).
 type Client struct {
+	Drive *DriveService // the drive's endpoints: create, slices, complete, folders, listing, V2
+	Image *ImageService // the image bed's endpoints
+
 	api     *resty.Client // API host: JSON envelope calls
 	data    *http.Client  // presigned PUTs and V2 slice posts: no whole-request timeout
 	baseURL string
@@ -109,6 +117,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		ua:      o.userAgent,
 		now:     time.Now,
 	}
+	c.Drive, c.Image = &DriveService{c}, &ImageService{c}
 	c.api = resty.NewWithClient(&apiHC).
 		SetBaseURL(c.baseURL).
 		SetRetryCount(0). // retries are ours (retry.go): resty would not refresh tokens or classify codes
@@ -141,7 +150,10 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
-	t.ResponseHeaderTimeout = 2 * time.Minute // after the body is written
+	// No ResponseHeaderTimeout: it would cut every slice whose answer takes
+	// longer, whatever WithResponseTimeout says. The Uploader's watchdog
+	// bounds slice answers; API calls have DefaultAPITimeout; the low-level
+	// PutSlice, UploadSliceV2 and SingleUpload are bounded by their ctx.
 	return t
 }
 
@@ -251,7 +263,8 @@ type call struct {
 	refusedByEnvelope bool
 }
 
-// envelope is the platform's answer wrapper (api.md §1.3).
+// envelope is the wrapper of every API answer: {code, message, data,
+// x-traceID}; code 0 is success, whatever the HTTP status.
 type envelope struct {
 	Code    *flexInt        `json:"code"` // nil: no code key (or null), so not an envelope
 	Message string          `json:"message"`
@@ -299,17 +312,9 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 			(!cl.replay && !notSent(err) && !(cl.refusedByEnvelope && envelopeRefusal(err))) {
 			return err
 		}
-		var hint time.Duration
-		var ae *APIError
-		if errors.As(err, &ae) {
-			hint = ae.RetryAfter
-			if ae.Code == codeVerifying {
-				hint = max(hint, time.Second) // "请间隔1秒后再试"
-			}
-		}
-		d := c.retry.delay(attempt, hint)
-		c.log.WarnContext(ctx, "pan123: retrying", "path", cl.path, "attempt", attempt, "wait", d, "err", err)
-		if err := sleepCtx(ctx, d); err != nil {
+		if err := c.retry.backoff(ctx, attempt, err, 0, func(d time.Duration) {
+			c.log.WarnContext(ctx, "pan123: retrying", "path", cl.path, "attempt", attempt, "wait", d, "err", err)
+		}); err != nil {
 			return err
 		}
 	}
@@ -347,7 +352,7 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 	resp, err := req.Execute(cl.method, url)
 	if err != nil {
 		c.log.DebugContext(ctx, "pan123: request failed", "method", cl.method, "path", cl.path, "err", redact(err))
-		return token, fmt.Errorf("%s %s: %w", cl.method, cl.path, redact(err))
+		return token, requestError(cl.method, cl.path, err)
 	}
 	err = decodeEnvelope(cl.method, cl.path, resp.StatusCode(), resp.Header(), resp.Body(), cl.out, c.now())
 	c.limits.observe(cl.path, start, err) // adaptive pacing: a 429 slows this path down
@@ -397,7 +402,7 @@ func decodeEnvelope(method, path string, status int, h http.Header, body []byte,
 	if err := json.Unmarshal(env.Data, out); err != nil {
 		e := mkErr(0, "unreadable data: "+err.Error(), env.TraceID)
 		e.HTTPStatus = status
-		return fmt.Errorf("%w: %w", ErrProtocol, e)
+		return mark(ErrProtocol, e)
 	}
 	return nil
 }

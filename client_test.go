@@ -78,27 +78,27 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathCreate,
 			answer: `{"fileID":0,"preuploadID":"pre-1","reuse":false,"sliceSize":16777216}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.CreateFile(ctx, &CreateFileRequest{ParentFileID: 7, Filename: "a.bin", Etag: testMD5, Size: 100})
+				return c.Drive.Create(ctx, &FileCreateRequest{ParentFileID: 7, Filename: "a.bin", Etag: testMD5, Size: 100})
 			},
 			wantBody: `{"parentFileID":7,"filename":"a.bin","etag":"` + testMD5 + `","size":100}`,
-			want:     &CreateFileResponse{PreuploadID: "pre-1", SliceSize: 16777216},
+			want:     &FileCreateResult{PreuploadID: "pre-1", SliceSize: 16777216},
 		},
 		{
 			name:   "CreateFile with policy and path, instant upload",
 			path:   pathCreate,
 			answer: `{"fileID":123,"reuse":true}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.CreateFile(ctx, &CreateFileRequest{Filename: "/d/a.bin", Etag: testMD5, Size: 5, Duplicate: Overwrite, ContainDir: true})
+				return c.Drive.Create(ctx, &FileCreateRequest{Filename: "/d/a.bin", Etag: testMD5, Size: 5, Duplicate: Overwrite, ContainDir: true})
 			},
 			wantBody: `{"parentFileID":0,"filename":"/d/a.bin","etag":"` + testMD5 + `","size":5,"duplicate":2,"containDir":true}`,
-			want:     &CreateFileResponse{FileID: 123, Reuse: true},
+			want:     &FileCreateResult{FileID: 123, Reuse: true},
 		},
 		{
 			name:   "GetUploadURL",
 			path:   pathGetUploadURL,
 			answer: `{"presignedURL":"https://m74.123624.test/123-295/x?X-Amz-Signature=abc","isMultipart":true}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.GetUploadURL(ctx, "pre-1", 3)
+				return c.Drive.UploadURL(ctx, "pre-1", 3)
 			},
 			wantBody: `{"preuploadID":"pre-1","sliceNo":3}`,
 			want:     &UploadURL{PresignedURL: "https://m74.123624.test/123-295/x?X-Amz-Signature=abc", IsMultipart: true},
@@ -108,7 +108,7 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathListUploadParts,
 			answer: `{"parts":[{"partNumber":1,"size":16777216,"etag":"aa"},{"partNumber":"2","size":"5","etag":"bb"}]}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.ListUploadParts(ctx, "pre-1")
+				return c.Drive.ListParts(ctx, "pre-1")
 			},
 			wantBody: `{"preuploadID":"pre-1"}`,
 			want:     []UploadPart{{PartNumber: 1, Size: 16777216, Etag: "aa"}, {PartNumber: 2, Size: 5, Etag: "bb"}},
@@ -118,7 +118,7 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathListUploadParts,
 			answer: `{"parts":null}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.ListUploadParts(ctx, "pre-1")
+				return c.Drive.ListParts(ctx, "pre-1")
 			},
 			wantBody: `{"preuploadID":"pre-1"}`,
 			want:     []UploadPart{},
@@ -128,27 +128,27 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathComplete,
 			answer: `{"async":false,"completed":true,"fileID":99}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.CompleteUpload(ctx, "pre-1")
+				return c.Drive.Complete(ctx, "pre-1")
 			},
 			wantBody: `{"preuploadID":"pre-1"}`,
-			want:     &CompleteResult{Completed: true, FileID: 99},
+			want:     &FileCompleteResult{Completed: true, FileID: 99},
 		},
 		{
 			name:   "UploadAsyncResult",
 			path:   pathAsyncResult,
 			answer: `{"completed":true,"fileID":"100"}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.UploadAsyncResult(ctx, "pre-1")
+				return c.Drive.AsyncResult(ctx, "pre-1")
 			},
 			wantBody: `{"preuploadID":"pre-1"}`,
-			want:     &AsyncResult{Completed: true, FileID: 100},
+			want:     &FileCompleteResult{Completed: true, FileID: 100},
 		},
 		{
 			name:   "Mkdir",
 			path:   pathMkdir,
 			answer: `{"dirID":55}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Mkdir(ctx, 0, "docs")
+				return c.Drive.Mkdir(ctx, 0, "docs")
 			},
 			wantBody: `{"name":"docs","parentID":0}`,
 			want:     int64(55),
@@ -158,27 +158,27 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathOSSCreate,
 			answer: `{"fileID":"","reuse":false,"preuploadID":"h1Kiaaaaaaac/0IDD","sliceSize":104857600}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.CreateImage(ctx, &CreateImageRequest{Filename: "a.png", Etag: testMD5, Size: 10, Type: 5})
+				return c.Image.Create(ctx, &ImageCreateRequest{Filename: "a.png", Etag: testMD5, Size: 10, Type: 5})
 			},
 			wantBody: `{"parentFileID":"","filename":"a.png","etag":"` + testMD5 + `","size":10,"type":1}`,
-			want:     &CreateImageResponse{PreuploadID: "h1Kiaaaaaaac/0IDD", SliceSize: 104857600},
+			want:     &ImageCreateResult{PreuploadID: "h1Kiaaaaaaac/0IDD", SliceSize: 104857600},
 		},
 		{
 			name:   "CreateImage instant upload",
 			path:   pathOSSCreate,
 			answer: `{"fileID":"yk6baz03t0l000d7w33fbyq51l4izkne","reuse":true}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.CreateImage(ctx, &CreateImageRequest{ParentFileID: "yk6dir", Filename: "a.png", Etag: testMD5, Size: 10})
+				return c.Image.Create(ctx, &ImageCreateRequest{ParentID: "yk6dir", Filename: "a.png", Etag: testMD5, Size: 10})
 			},
 			wantBody: `{"parentFileID":"yk6dir","filename":"a.png","etag":"` + testMD5 + `","size":10,"type":1}`,
-			want:     &CreateImageResponse{FileID: "yk6baz03t0l000d7w33fbyq51l4izkne", Reuse: true},
+			want:     &ImageCreateResult{FileID: "yk6baz03t0l000d7w33fbyq51l4izkne", Reuse: true},
 		},
 		{
 			name:   "GetImageUploadURL",
 			path:   pathOSSGetUploadURL,
 			answer: `{"presignedURL":"https://m1.123624.test/p?X-Amz-Signature=s","isMultipart":false}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.GetImageUploadURL(ctx, "h1K/x", 1)
+				return c.Image.UploadURL(ctx, "h1K/x", 1)
 			},
 			wantBody: `{"preuploadID":"h1K/x","sliceNo":1}`,
 			want:     &UploadURL{PresignedURL: "https://m1.123624.test/p?X-Amz-Signature=s"},
@@ -188,7 +188,7 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathOSSListUploadParts,
 			answer: `{"parts":[{"partNumber":"1","size":104857600,"etag":"cc"}]}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.ListImageUploadParts(ctx, "h1K/x")
+				return c.Image.ListParts(ctx, "h1K/x")
 			},
 			wantBody: `{"preuploadID":"h1K/x"}`,
 			want:     []UploadPart{{PartNumber: 1, Size: 104857600, Etag: "cc"}},
@@ -198,7 +198,7 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathOSSComplete,
 			answer: `{"async":true,"completed":false,"fileID":""}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.CompleteImageUpload(ctx, "h1K/x")
+				return c.Image.Complete(ctx, "h1K/x")
 			},
 			wantBody: `{"preuploadID":"h1K/x"}`,
 			want:     &ImageCompleteResult{Async: true},
@@ -208,7 +208,7 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathOSSAsyncResult,
 			answer: `{"completed":true,"fileID":"yk6img"}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.ImageUploadAsyncResult(ctx, "h1K/x")
+				return c.Image.AsyncResult(ctx, "h1K/x")
 			},
 			wantBody: `{"preuploadID":"h1K/x"}`,
 			want:     &ImageCompleteResult{Completed: true, FileID: "yk6img"},
@@ -218,7 +218,7 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathOSSMkdir,
 			answer: `{"list":[{"filename":"pics","dirID":"yk6dir"}]}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.MkdirImage(ctx, "", "pics")
+				return c.Image.Mkdir(ctx, "", "pics")
 			},
 			wantBody: `{"name":["pics"],"parentID":"","type":1}`,
 			want:     "yk6dir",
@@ -228,7 +228,7 @@ func TestEndpointsMapping(t *testing.T) {
 			path:   pathOSSMkdir,
 			answer: `{"list":[{"filename":"pics","dirID":12345678901234567}]}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.MkdirImage(ctx, "yk6parent", "pics")
+				return c.Image.Mkdir(ctx, "yk6parent", "pics")
 			},
 			wantBody: `{"name":["pics"],"parentID":"yk6parent","type":1}`,
 			want:     "12345678901234567",
@@ -270,7 +270,7 @@ func TestAccessTokenMapping(t *testing.T) {
 	t.Parallel()
 	m, c := newMockPlatform(t)
 	m.reply(pathMkdir, okEnvelope(`{"dirID":1}`))
-	_, err := c.Mkdir(t.Context(), 0, "x")
+	_, err := c.Drive.Mkdir(t.Context(), 0, "x")
 	require.NoError(t, err)
 	tok := c.tokens.cur
 	assert.Equal(t, "tok-mock", tok.AccessToken)
@@ -281,7 +281,7 @@ func TestAccessTokenAnswerWithoutToken(t *testing.T) {
 	t.Parallel()
 	m, c := newMockPlatform(t)
 	m.reply(pathAccessToken, okEnvelope(`{"accessToken":"","expiredAt":"2099-01-01T00:00:00+08:00"}`))
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.ErrorIs(t, err, ErrProtocol)
 	assert.Empty(t, m.requests(pathGetUploadURL))
 }
@@ -297,7 +297,7 @@ func TestUserAgentOption(t *testing.T) {
 	c, err := New("", "", WithAccessToken("tok"), WithBaseURL(mockBase+"/"), WithUserAgent("my-app/1.0"),
 		WithHTTPClient(&http.Client{Transport: mt}))
 	require.NoError(t, err)
-	_, err = c.GetUploadURL(t.Context(), "pre", 1)
+	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, "my-app/1.0", ua)
 }
@@ -311,19 +311,19 @@ func TestDecodeFailures(t *testing.T) {
 		wantErr            error
 	}{
 		{"mkdir dirID 0", pathMkdir, `{"dirID":0}`, func(ctx context.Context, c *Client) error {
-			_, err := c.Mkdir(ctx, 0, "d")
+			_, err := c.Drive.Mkdir(ctx, 0, "d")
 			return err
 		}, ErrProtocol},
 		{"image mkdir without dirID", pathOSSMkdir, `{"list":[]}`, func(ctx context.Context, c *Client) error {
-			_, err := c.MkdirImage(ctx, "", "d")
+			_, err := c.Image.Mkdir(ctx, "", "d")
 			return err
 		}, ErrProtocol},
 		{"partNumber not a number", pathListUploadParts, `{"parts":[{"partNumber":"one"}]}`, func(ctx context.Context, c *Client) error {
-			_, err := c.ListUploadParts(ctx, "p")
+			_, err := c.Drive.ListParts(ctx, "p")
 			return err
 		}, ErrProtocol},
 		{"data of the wrong shape", pathGetUploadURL, `[1,2]`, func(ctx context.Context, c *Client) error {
-			_, err := c.GetUploadURL(ctx, "p", 1)
+			_, err := c.Drive.UploadURL(ctx, "p", 1)
 			return err
 		}, ErrProtocol},
 	}
@@ -344,28 +344,28 @@ func TestDecodeFailures(t *testing.T) {
 func TestInputRejectedBeforeRequest(t *testing.T) {
 	t.Parallel()
 	calls := map[string]func(ctx context.Context, c *Client) error{
-		"nil CreateFileRequest": func(ctx context.Context, c *Client) error {
-			_, err := c.CreateFile(ctx, nil)
+		"nil FileCreateRequest": func(ctx context.Context, c *Client) error {
+			_, err := c.Drive.Create(ctx, nil)
 			return err
 		},
-		"nil CreateImageRequest": func(ctx context.Context, c *Client) error {
-			_, err := c.CreateImage(ctx, nil)
+		"nil ImageCreateRequest": func(ctx context.Context, c *Client) error {
+			_, err := c.Image.Create(ctx, nil)
 			return err
 		},
 		"slice 0": func(ctx context.Context, c *Client) error {
-			_, err := c.GetUploadURL(ctx, "pre", 0)
+			_, err := c.Drive.UploadURL(ctx, "pre", 0)
 			return err
 		},
 		"no preuploadID": func(ctx context.Context, c *Client) error {
-			_, err := c.GetImageUploadURL(ctx, "", 1)
+			_, err := c.Image.UploadURL(ctx, "", 1)
 			return err
 		},
 		"mkdir bad name": func(ctx context.Context, c *Client) error {
-			_, err := c.Mkdir(ctx, 0, "a/b")
+			_, err := c.Drive.Mkdir(ctx, 0, "a/b")
 			return err
 		},
 		"image mkdir empty name": func(ctx context.Context, c *Client) error {
-			_, err := c.MkdirImage(ctx, "", "")
+			_, err := c.Image.Mkdir(ctx, "", "")
 			return err
 		},
 	}

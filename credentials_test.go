@@ -221,17 +221,17 @@ func TestRedirectsNeverFollowed(t *testing.T) {
 	}
 	targets = append(targets,
 		target{pan123test.OpAccessToken, upload(flows[0])},
-		target{pan123test.OpMkdir, func(ctx context.Context, r *rig) error { _, err := r.c.Mkdir(ctx, 0, "d"); return err }},
-		target{pan123test.OpOSSMkdir, func(ctx context.Context, r *rig) error { _, err := r.c.MkdirImage(ctx, "", "d"); return err }},
-		target{pan123test.OpFileList, func(ctx context.Context, r *rig) error { _, err := r.c.ListFiles(ctx, 0, 0, 10); return err }},
-		target{pan123test.OpOSSFileList, func(ctx context.Context, r *rig) error { _, err := r.c.ListImages(ctx, "", "", 10); return err }},
-		target{pan123test.OpV2Domain, func(ctx context.Context, r *rig) error { _, err := r.c.UploadDomains(ctx); return err }},
+		target{pan123test.OpMkdir, func(ctx context.Context, r *rig) error { _, err := r.c.Drive.Mkdir(ctx, 0, "d"); return err }},
+		target{pan123test.OpOSSMkdir, func(ctx context.Context, r *rig) error { _, err := r.c.Image.Mkdir(ctx, "", "d"); return err }},
+		target{pan123test.OpFileList, func(ctx context.Context, r *rig) error { _, err := r.c.Drive.List(ctx, 0, 0, 10); return err }},
+		target{pan123test.OpOSSFileList, func(ctx context.Context, r *rig) error { _, err := r.c.Image.List(ctx, "", "", 10); return err }},
+		target{pan123test.OpV2Domain, func(ctx context.Context, r *rig) error { _, err := r.c.Drive.UploadDomains(ctx); return err }},
 		target{pan123test.OpV2SHA1Reuse, func(ctx context.Context, r *rig) error {
-			_, _, err := r.c.SHA1Reuse(ctx, &pan123.SHA1ReuseRequest{Filename: "a", SHA1: strings.Repeat("a", 40), Size: 1})
+			_, err := r.c.Drive.SHA1Reuse(ctx, &pan123.FileSHA1ReuseRequest{Filename: "a", SHA1: strings.Repeat("a", 40), Size: 1})
 			return err
 		}},
 		target{pan123test.OpV2Single, func(ctx context.Context, r *rig) error {
-			_, err := r.c.SingleUpload(ctx, r.srv.UploadServers()[0], &pan123.SingleUploadRequest{Filename: "s",
+			_, err := r.c.Drive.SingleUpload(ctx, r.srv.UploadServers()[0], &pan123.FileSingleUploadRequest{Filename: "s",
 				Etag: "0cc175b9c0f1b6a831c399e269772661", Size: 1}, strings.NewReader("a"))
 			return err
 		}},
@@ -304,7 +304,7 @@ func TestRedirectHTTPSToHTTP(t *testing.T) {
 	c, err := pan123.New("", "", pan123.WithBaseURL(api.URL), pan123.WithHTTPClient(api.Client()),
 		pan123.WithAccessToken("tok-SECRET-clear-text"), pan123.WithoutRateLimits())
 	require.NoError(t, err)
-	_, err = c.GetUploadURL(boundedCtx(t), "pre", 1)
+	_, err = c.Drive.UploadURL(boundedCtx(t), "pre", 1)
 	assert.Equal(t, http.StatusPermanentRedirect, requireAPIError(t, err).HTTPStatus, "%v", err)
 	assert.Empty(t, evil.requests(), "the token went to the http server")
 }

@@ -18,7 +18,7 @@ const pathFileList = "/api/v2/file/list"
 // pathOSSFileList is the image bed's folder listing (a JSON POST).
 const pathOSSFileList = "/api/v1/oss/file/list"
 
-// MaxListLimit is the largest page [Client.ListFiles] may ask for.
+// MaxListLimit is the largest page [DriveService.List] may ask for.
 const MaxListLimit = 100
 
 // FileInfo is one entry of a drive folder listing.
@@ -36,18 +36,18 @@ type FileInfo struct {
 // FileList is one page of a drive folder listing.
 type FileList struct {
 	Files []FileInfo
-	// LastFileID is the cursor of the next page: pass it to ListFiles as
+	// LastFileID is the cursor of the next page: pass it to [DriveService.List] as
 	// lastFileID. It is -1 on the last page.
 	LastFileID int64
 }
 
-// ListFiles lists one page of the drive folder parentFileID (0 = root), up
+// List lists one page of the drive folder parentFileID (0 = root), up
 // to limit (1..MaxListLimit) entries, starting after lastFileID (0 for the
 // first page) (GET /api/v2/file/list). The platform's answer includes files
-// in the trash; ListFiles leaves them out, so a page may hold fewer than
+// in the trash; List leaves them out, so a page may hold fewer than
 // limit entries while more pages follow: page on until LastFileID is -1.
-// The image bed's listing is [Client.ListImages].
-func (c *Client) ListFiles(ctx context.Context, parentFileID, lastFileID int64, limit int) (*FileList, error) {
+// The image bed's listing is [ImageService.List].
+func (s *DriveService) List(ctx context.Context, parentFileID, lastFileID int64, limit int) (*FileList, error) {
 	switch {
 	case parentFileID < 0:
 		return nil, invalidInput("negative parentFileID %d", parentFileID)
@@ -76,7 +76,7 @@ func (c *Client) ListFiles(ctx context.Context, parentFileID, lastFileID int64, 
 			Trashed      flexInt `json:"trashed"`
 		} `json:"fileList"`
 	}
-	if err := c.do(ctx, &call{method: http.MethodGet, path: pathFileList, query: q, out: &d, replay: true}); err != nil {
+	if err := s.c.do(ctx, &call{method: http.MethodGet, path: pathFileList, query: q, out: &d, replay: true}); err != nil {
 		return nil, err
 	}
 	out := &FileList{LastFileID: int64(d.LastFileID), Files: make([]FileInfo, 0, len(d.FileList))}
@@ -107,19 +107,19 @@ type ImageInfo struct {
 // ImageList is one page of an image-bed folder listing.
 type ImageList struct {
 	Files []ImageInfo
-	// LastFileID is the cursor of the next page: pass it to ListImages as
+	// LastFileID is the cursor of the next page: pass it to [ImageService.List] as
 	// lastFileID. It is "-1" on the last page.
 	LastFileID string
 }
 
-// ListImages lists one page of the image-bed folder parentID ("" = root),
+// List lists one page of the image-bed folder parentID ("" = root),
 // up to limit (1..MaxListLimit) entries, starting after lastFileID ("" for
 // the first page) (POST /api/v1/oss/file/list). The official page of this
 // endpoint is listed in the docs' contents but not published; the SDK
 // sends what three other clients send: parentFileId, limit, type 1 and,
 // after the first page, lastFileId (all keys spelled so, IDs as strings),
 // and reads numbers or strings alike in the answer.
-func (c *Client) ListImages(ctx context.Context, parentID, lastFileID string, limit int) (*ImageList, error) {
+func (s *ImageService) List(ctx context.Context, parentID, lastFileID string, limit int) (*ImageList, error) {
 	switch {
 	case lastFileID == "-1":
 		return nil, invalidInput(`lastFileID "-1" marks the last page, there is nothing after it`)
@@ -140,7 +140,7 @@ func (c *Client) ListImages(ctx context.Context, parentID, lastFileID string, li
 			Etag     string     `json:"etag"`
 		} `json:"fileList"`
 	}
-	if err := c.do(ctx, &call{path: pathOSSFileList, body: body, out: &d, replay: true}); err != nil {
+	if err := s.c.do(ctx, &call{path: pathOSSFileList, body: body, out: &d, replay: true}); err != nil {
 		return nil, err
 	}
 	out := &ImageList{LastFileID: string(d.LastFileID), Files: make([]ImageInfo, 0, len(d.FileList))}
@@ -153,7 +153,7 @@ func (c *Client) ListImages(ctx context.Context, parentID, lastFileID string, li
 
 // EnsureDir makes sure the "/"-separated folder path exists under the drive
 // folder parentID (0 = root) and returns the ID of its last folder. Each
-// missing folder is created with [Client.Mkdir]; for one that exists (mkdir
+// missing folder is created with [DriveService.Mkdir]; for one that exists (mkdir
 // answers code 1), its ID is found by listing its parent. Code 1 is the
 // platform's catch-all, so EnsureDir does not read its message. The listing
 // can lag behind a mkdir (other clients retry for this), so when it holds
@@ -168,18 +168,18 @@ func (c *Client) ListImages(ctx context.Context, parentID, lastFileID string, li
 // loser of a mkdir race finds the winner's folder), but each component costs
 // a mkdir and, when it exists, a listing of its parent (5 per second each
 // by [DefaultRateLimits]).
-func (c *Client) EnsureDir(ctx context.Context, parentID int64, path string) (int64, error) {
+func (s *DriveService) EnsureDir(ctx context.Context, parentID int64, path string) (int64, error) {
 	if parentID < 0 {
 		return 0, invalidInput("negative parentID %d", parentID)
 	}
-	return ensurePath(ctx, c, path, parentID, folders[int64]{
-		mkdir: c.Mkdir,
+	return ensurePath(ctx, s.c, path, parentID, folders[int64]{
+		mkdir: s.Mkdir,
 		page: func(ctx context.Context, parent int64, cursor string) ([]folderEntry[int64], string, error) {
 			var last int64
 			if cursor != "" {
 				last, _ = strconv.ParseInt(cursor, 10, 64)
 			}
-			p, err := c.ListFiles(ctx, parent, last, MaxListLimit)
+			p, err := s.List(ctx, parent, last, MaxListLimit)
 			if err != nil {
 				return nil, "", err
 			}
@@ -195,15 +195,15 @@ func (c *Client) EnsureDir(ctx context.Context, parentID int64, path string) (in
 	})
 }
 
-// EnsureImageDir is [Client.EnsureDir] for the image bed: it makes sure the
+// EnsureDir is [DriveService.EnsureDir] for the image bed: it makes sure the
 // folder path exists under the image-bed folder parentID ("" = root), with
-// [Client.MkdirImage] and [Client.ListImages], and returns the last
+// [ImageService.Mkdir] and [ImageService.List], and returns the last
 // folder's ID. The same rules, bounds and errors apply.
-func (c *Client) EnsureImageDir(ctx context.Context, parentID, path string) (string, error) {
-	return ensurePath(ctx, c, path, parentID, folders[string]{
-		mkdir: c.MkdirImage,
+func (s *ImageService) EnsureDir(ctx context.Context, parentID, path string) (string, error) {
+	return ensurePath(ctx, s.c, path, parentID, folders[string]{
+		mkdir: s.Mkdir,
 		page: func(ctx context.Context, parent, cursor string) ([]folderEntry[string], string, error) {
-			p, err := c.ListImages(ctx, parent, cursor, MaxListLimit)
+			p, err := s.List(ctx, parent, cursor, MaxListLimit)
 			if err != nil {
 				return nil, "", err
 			}
@@ -269,7 +269,7 @@ func ensurePath[ID comparable](ctx context.Context, c *Client, path string, root
 					note = "a file holds the name" // err stays mkdir's
 				case try < lagListings:
 					// Not listed (yet): the listing may lag the mkdir.
-					if serr := sleepCtx(ctx, c.retry.delay(try+1, 0)); serr == nil {
+					if serr := c.retry.backoff(ctx, try+1, nil, 0, nil); serr == nil {
 						continue
 					}
 				}
@@ -301,7 +301,7 @@ func (e *dirError) Error() string {
 	if e.note != "" {
 		b.WriteString(e.note + ": ")
 	}
-	b.WriteString(strings.TrimPrefix(e.err.Error(), "pan123: "))
+	b.WriteString(causeText(e.err))
 	return b.String()
 }
 

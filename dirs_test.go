@@ -34,7 +34,7 @@ func TestListFiles(t *testing.T) {
 	var cursor int64
 	pages := 0
 	for {
-		page, err := e.c.ListFiles(t.Context(), dir.ID, cursor, pan123.MaxListLimit)
+		page, err := e.c.Drive.List(t.Context(), dir.ID, cursor, pan123.MaxListLimit)
 		require.NoError(t, err)
 		got = append(got, page.Files...)
 		pages++
@@ -61,7 +61,7 @@ func TestListFiles(t *testing.T) {
 		}
 	}
 
-	empty, err := e.c.ListFiles(t.Context(), sub.ID, 0, 10)
+	empty, err := e.c.Drive.List(t.Context(), sub.ID, 0, 10)
 	require.NoError(t, err)
 	assert.Empty(t, empty.Files)
 	assert.Equal(t, int64(-1), empty.LastFileID)
@@ -75,7 +75,7 @@ func TestListFilesBadInputSendsNothing(t *testing.T) {
 		"zero limit":      {0, 0, 0},
 		"limit over 100":  {0, 0, 101},
 	} {
-		_, err := e.c.ListFiles(t.Context(), args[0], args[1], int(args[2]))
+		_, err := e.c.Drive.List(t.Context(), args[0], args[1], int(args[2]))
 		require.ErrorIs(t, err, pan123.ErrInvalidInput, name)
 	}
 	assert.Empty(t, e.srv.Requests())
@@ -148,12 +148,12 @@ func TestListFilesSkipsTrashedAndKeepsQueryPrivate(t *testing.T) {
 	var mu sync.Mutex
 	c := p.client(t, pan123.WithLogger(slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 
-	page, err := c.ListFiles(t.Context(), 7, 0, 50)
+	page, err := c.Drive.List(t.Context(), 7, 0, 50)
 	require.NoError(t, err)
 	assert.Equal(t, int64(11), page.LastFileID)
 	require.Len(t, page.Files, 1, "the trashed folder is left out")
 	assert.Equal(t, "a.txt", page.Files[0].Filename)
-	page, err = c.ListFiles(t.Context(), 7, 11, 50)
+	page, err = c.Drive.List(t.Context(), 7, 11, 50)
 	require.NoError(t, err)
 	assert.Empty(t, page.Files, "a page of trashed entries only is empty")
 	assert.Equal(t, int64(-1), page.LastFileID)
@@ -162,7 +162,7 @@ func TestListFilesSkipsTrashedAndKeepsQueryPrivate(t *testing.T) {
 	assert.Equal(t, []string{"limit=50&parentFileId=7", "lastFileId=11&limit=50&parentFileId=7"}, p.queries)
 
 	// An error names the path, never the query; neither do the logs.
-	_, err = c.ListFiles(t.Context(), 7, 99, 50)
+	_, err = c.Drive.List(t.Context(), 7, 99, 50)
 	var ae *pan123.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "/api/v2/file/list", ae.Path)
@@ -188,13 +188,13 @@ func TestEnsureDirSkipsTrashed(t *testing.T) {
 	p := newListPlatform(t, map[string]string{
 		"": `{"lastFileId":-1,"fileList":[` + entry(20, "x", 1, 1) + `,` + entry(21, "x", 1, 0) + `]}`,
 	})
-	id, err := p.client(t).EnsureDir(t.Context(), 7, "x")
+	id, err := p.client(t).Drive.EnsureDir(t.Context(), 7, "x")
 	require.NoError(t, err)
 	assert.Equal(t, int64(21), id, "the live folder, not the trashed one")
 
 	// Only a trashed folder of that name: mkdir's error stands.
 	p = newListPlatform(t, map[string]string{"": `{"lastFileId":-1,"fileList":[` + entry(20, "x", 1, 1) + `]}`})
-	_, err = p.client(t).EnsureDir(t.Context(), 7, "x")
+	_, err = p.client(t).Drive.EnsureDir(t.Context(), 7, "x")
 	var ae *pan123.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 1, ae.Code)
@@ -202,7 +202,7 @@ func TestEnsureDirSkipsTrashed(t *testing.T) {
 
 	// A listing whose cursor does not move is refused, not followed forever.
 	p = newListPlatform(t, map[string]string{"": `{"lastFileId":0,"fileList":[]}`})
-	_, err = p.client(t).EnsureDir(t.Context(), 7, "x")
+	_, err = p.client(t).Drive.EnsureDir(t.Context(), 7, "x")
 	require.ErrorIs(t, err, pan123.ErrProtocol)
 }
 
@@ -216,7 +216,7 @@ func TestEnsureDir(t *testing.T) {
 		return f.ParentID, f.Name
 	}
 
-	id, err := e.c.EnsureDir(ctx, 0, "/a/b/c/")
+	id, err := e.c.Drive.EnsureDir(ctx, 0, "/a/b/c/")
 	require.NoError(t, err)
 	pb, name := parent(id)
 	assert.Equal(t, "c", name)
@@ -230,35 +230,35 @@ func TestEnsureDir(t *testing.T) {
 
 	// Again: every mkdir answers code 1, and each folder is found by listing.
 	e.srv.ResetRequests()
-	again, err := e.c.EnsureDir(ctx, 0, "a/b/c")
+	again, err := e.c.Drive.EnsureDir(ctx, 0, "a/b/c")
 	require.NoError(t, err)
 	assert.Equal(t, id, again)
 	assert.Equal(t, 3, e.srv.Count(pan123test.OpMkdir))
 	assert.Equal(t, 3, e.srv.Count(pan123test.OpFileList))
 
 	// Partly there.
-	d, err := e.c.EnsureDir(ctx, 0, "a/b/d")
+	d, err := e.c.Drive.EnsureDir(ctx, 0, "a/b/d")
 	require.NoError(t, err)
 	pd, name := parent(d)
 	assert.Equal(t, "d", name)
 	assert.Equal(t, pb, pd)
 
 	// Found past the first page of the listing.
-	crowded, err := e.c.EnsureDir(ctx, 0, "crowded")
+	crowded, err := e.c.Drive.EnsureDir(ctx, 0, "crowded")
 	require.NoError(t, err)
 	for i := range 120 {
 		e.srv.SeedFile(pan123test.File{ParentID: crowded, Name: fmt.Sprintf("%03d", i), Data: []byte{1}})
 	}
 	late := e.srv.SeedFile(pan123test.File{ParentID: crowded, Name: "late", Dir: true})
 	e.srv.ResetRequests()
-	got, err := e.c.EnsureDir(ctx, crowded, "late")
+	got, err := e.c.Drive.EnsureDir(ctx, crowded, "late")
 	require.NoError(t, err)
 	assert.Equal(t, late.ID, got)
 	assert.Equal(t, 2, e.srv.Count(pan123test.OpFileList))
 
 	// A file holds the name.
 	e.srv.SeedFile(pan123test.File{ParentID: crowded, Name: "plain", Data: []byte("x")})
-	_, err = e.c.EnsureDir(ctx, crowded, "plain/sub")
+	_, err = e.c.Drive.EnsureDir(ctx, crowded, "plain/sub")
 	var ae *pan123.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 1, ae.Code)
@@ -266,7 +266,7 @@ func TestEnsureDir(t *testing.T) {
 	assert.Contains(t, err.Error(), `"plain"`)
 
 	// The parent does not exist.
-	_, err = e.c.EnsureDir(ctx, 987654, "x")
+	_, err = e.c.Drive.EnsureDir(ctx, 987654, "x")
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 1, ae.Code)
 }
@@ -278,7 +278,7 @@ func TestEnsureDirConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			id, err := e.c.EnsureDir(t.Context(), 0, "shared/deeper")
+			id, err := e.c.Drive.EnsureDir(t.Context(), 0, "shared/deeper")
 			assert.NoError(t, err)
 			ids[i] = id
 		})
@@ -297,10 +297,10 @@ func TestEnsureDirConcurrent(t *testing.T) {
 func TestEnsureDirBadInputSendsNothing(t *testing.T) {
 	e := newEnv(t)
 	for _, path := range []string{"", "/", "//", "a//b", "a/./b", "a/../b", "..", "a/b?c", "a/" + strings.Repeat("x", 256), "a/ "} {
-		_, err := e.c.EnsureDir(t.Context(), 0, path)
+		_, err := e.c.Drive.EnsureDir(t.Context(), 0, path)
 		require.ErrorIs(t, err, pan123.ErrInvalidInput, "%q", path)
 	}
-	_, err := e.c.EnsureDir(t.Context(), -1, "a")
+	_, err := e.c.Drive.EnsureDir(t.Context(), -1, "a")
 	require.ErrorIs(t, err, pan123.ErrInvalidInput)
 	assert.Empty(t, e.srv.Requests())
 }
@@ -312,9 +312,9 @@ func TestEveryAPICallSendsJSONContentType(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.uploader(pan123.WithProtocol(pan123.Auto)).Upload(t.Context(), strings.NewReader("hello"), pan123.FileInput{Name: "a.txt"})
 	require.NoError(t, err)
-	_, err = e.c.ListFiles(t.Context(), 0, 0, 10)
+	_, err = e.c.Drive.List(t.Context(), 0, 0, 10)
 	require.NoError(t, err)
-	_, err = e.c.EnsureDir(t.Context(), 0, "d")
+	_, err = e.c.Drive.EnsureDir(t.Context(), 0, "d")
 	require.NoError(t, err)
 	seen := map[pan123test.Op]bool{}
 	for _, r := range e.srv.Requests() {
@@ -337,7 +337,7 @@ func TestEnsureDirCursorCycle(t *testing.T) {
 		"5": `{"lastFileId":6,"fileList":[` + entry(6, "z", 1, 0) + `]}`,
 		"6": `{"lastFileId":5,"fileList":[` + entry(5, "y", 1, 0) + `]}`,
 	})
-	_, err := p.client(t).EnsureDir(t.Context(), 7, "x")
+	_, err := p.client(t).Drive.EnsureDir(t.Context(), 7, "x")
 	require.ErrorIs(t, err, pan123.ErrProtocol)
 	assert.Len(t, p.queries, 3)
 }
@@ -351,10 +351,10 @@ const emptyPage = `{"code":0,"message":"ok","data":{"lastFileId":-1,"fileList":[
 // number of times) instead of failing.
 func TestEnsureDirListingLag(t *testing.T) {
 	e := newEnv(t)
-	id, err := e.c.EnsureDir(t.Context(), 0, "a")
+	id, err := e.c.Drive.EnsureDir(t.Context(), 0, "a")
 	require.NoError(t, err)
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpFileList, Body: emptyPage, Times: 2})
-	again, err := e.c.EnsureDir(t.Context(), 0, "a")
+	again, err := e.c.Drive.EnsureDir(t.Context(), 0, "a")
 	require.NoError(t, err)
 	assert.Equal(t, id, again)
 	assert.Equal(t, 3, e.srv.Count(pan123test.OpFileList))
@@ -362,7 +362,7 @@ func TestEnsureDirListingLag(t *testing.T) {
 	// A listing that never shows it: mkdir's error, after a bounded number of listings.
 	e.srv.ResetRequests()
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpFileList, Body: emptyPage, Times: -1})
-	_, err = e.c.EnsureDir(t.Context(), 0, "a")
+	_, err = e.c.Drive.EnsureDir(t.Context(), 0, "a")
 	var ae *pan123.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "/upload/v1/file/mkdir", ae.Path)
@@ -382,7 +382,7 @@ func TestListImages(t *testing.T) {
 	var got []pan123.ImageInfo
 	cursor := ""
 	for {
-		page, err := e.c.ListImages(t.Context(), dir.ImageID, cursor, pan123.MaxListLimit)
+		page, err := e.c.Image.List(t.Context(), dir.ImageID, cursor, pan123.MaxListLimit)
 		require.NoError(t, err)
 		got = append(got, page.Files...)
 		if page.LastFileID == "-1" {
@@ -396,16 +396,16 @@ func TestListImages(t *testing.T) {
 	}
 	assert.Equal(t, pan123.ImageInfo{FileID: want[0], Filename: "p000.png", Size: 1, Etag: md5hex([]byte{0})}, got[0])
 
-	root, err := e.c.ListImages(t.Context(), "", "", 10)
+	root, err := e.c.Image.List(t.Context(), "", "", 10)
 	require.NoError(t, err)
 	require.Len(t, root.Files, 2)
 	assert.True(t, root.Files[0].Dir)
 	assert.Equal(t, "-1", root.LastFileID)
 
 	n := len(e.srv.Requests())
-	_, err = e.c.ListImages(t.Context(), "", "-1", 10)
+	_, err = e.c.Image.List(t.Context(), "", "-1", 10)
 	require.ErrorIs(t, err, pan123.ErrInvalidInput)
-	_, err = e.c.ListImages(t.Context(), "", "", 101)
+	_, err = e.c.Image.List(t.Context(), "", "", 101)
 	require.ErrorIs(t, err, pan123.ErrInvalidInput)
 	assert.Len(t, e.srv.Requests(), n, "bad input sends nothing")
 }
@@ -413,7 +413,7 @@ func TestListImages(t *testing.T) {
 func TestEnsureImageDir(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	id, err := e.c.EnsureImageDir(ctx, "", "/a/b/")
+	id, err := e.c.Image.EnsureDir(ctx, "", "/a/b/")
 	require.NoError(t, err)
 	b, ok := e.srv.Image(id)
 	require.True(t, ok)
@@ -426,7 +426,7 @@ func TestEnsureImageDir(t *testing.T) {
 
 	// Again: each mkdir answers code 1 and each folder is found by listing.
 	e.srv.ResetRequests()
-	again, err := e.c.EnsureImageDir(ctx, "", "a/b")
+	again, err := e.c.Image.EnsureDir(ctx, "", "a/b")
 	require.NoError(t, err)
 	assert.Equal(t, id, again)
 	assert.Equal(t, 2, e.srv.Count(pan123test.OpOSSMkdir))
@@ -437,16 +437,16 @@ func TestEnsureImageDir(t *testing.T) {
 		e.srv.SeedImage(pan123test.File{ParentImageID: id, Name: fmt.Sprintf("%03d.png", i), Data: []byte{byte(i), 1}})
 	}
 	late := e.srv.SeedImage(pan123test.File{ParentImageID: id, Name: "late", Dir: true})
-	got, err := e.c.EnsureImageDir(ctx, id, "late")
+	got, err := e.c.Image.EnsureDir(ctx, id, "late")
 	require.NoError(t, err)
 	assert.Equal(t, late.ImageID, got)
-	_, err = e.c.EnsureImageDir(ctx, id, "007.png/x")
+	_, err = e.c.Image.EnsureDir(ctx, id, "007.png/x")
 	assert.Contains(t, err.Error(), "a file holds the name")
 
 	// The listing lags the mkdir.
 	e.srv.ResetRequests()
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpOSSFileList, Body: `{"code":0,"message":"ok","data":{"lastFileId":"-1","fileList":[]},"x-traceID":""}`, Times: 2})
-	again, err = e.c.EnsureImageDir(ctx, "", "a")
+	again, err = e.c.Image.EnsureDir(ctx, "", "a")
 	require.NoError(t, err)
 	assert.Equal(t, b.ParentImageID, again)
 	assert.Equal(t, 3, e.srv.Count(pan123test.OpOSSFileList))
@@ -458,11 +458,11 @@ func TestEnsureImageDir(t *testing.T) {
 			e.srv.Inject(pan123test.Fault{Op: pan123test.OpOSSFileList, Body: `{"code":0,"message":"ok","data":{"lastFileId":"` + next + `","fileList":[]},"x-traceID":""}`})
 		}
 	}
-	_, err = e.c.EnsureImageDir(ctx, "", "a")
+	_, err = e.c.Image.EnsureDir(ctx, "", "a")
 	require.ErrorIs(t, err, pan123.ErrProtocol)
 	assert.Equal(t, 3, e.srv.Count(pan123test.OpOSSFileList))
 	e.srv.ClearFaults()
 
-	_, err = e.c.EnsureImageDir(ctx, "", "a/../b")
+	_, err = e.c.Image.EnsureDir(ctx, "", "a/../b")
 	require.ErrorIs(t, err, pan123.ErrInvalidInput)
 }

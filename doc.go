@@ -6,10 +6,10 @@
 // for a file on disk, [Uploader.Upload] for any io.Reader (a pipe, an HTTP
 // body). They do the whole job: hashing, instant upload, slices in
 // parallel, retries, completion. The image bed has the same pair,
-// [Uploader.UploadImageFile] and [Uploader.UploadImage]. The other methods
-// of [Client] and their request types are the platform's endpoints one by
-// one, for tools that drive the protocol by hand; most programs never need
-// them. To test code that uploads, use the fake platform in
+// [Uploader.UploadImageFile] and [Uploader.UploadImage]. Client.Drive
+// ([DriveService]) and Client.Image ([ImageService]) hold the platform's
+// endpoints one by one, for tools that drive the protocol by hand; most
+// programs never need them. To test code that uploads, use the fake platform in
 // [github.com/go-pan123/pan123/pan123test].
 //
 // # Quick start
@@ -23,6 +23,14 @@
 // The image bed has its own calls with string IDs:
 //
 //	img, err := up.UploadImageFile(ctx, "cat.jpg", pan123.ImageInput{ParentID: ""})
+//
+// # Names
+//
+// Upload and UploadImage read an io.Reader; the calls ending in File
+// (UploadFile, UploadImageFile, ResumeFile, ResumeImageFile) read a local
+// file by path. Types of the drive begin with File (FileInput,
+// FileCreateRequest, FileList), types of the image bed with Image; types
+// both share (UploadURL, UploadPart, Progress) with neither.
 //
 // # The flow
 //
@@ -42,7 +50,7 @@
 // posted to upload servers, with failover) or Auto (one single-step request
 // for files up to [AutoSingleThreshold], V2 above): see [WithProtocol]. With
 // FileInput.SHA1 an instant upload by SHA-1 is tried before the source is
-// read. [Client.EnsureDir] and [Client.EnsureImageDir] create folder paths.
+// read. [DriveService.EnsureDir] and [ImageService.EnsureDir] create folder paths.
 //
 // # Resume
 //

@@ -14,8 +14,8 @@ const (
 	Overwrite Duplicate = 2
 )
 
-// CreateFileRequest is the body of the drive's create call (V1 and V2).
-type CreateFileRequest struct {
+// FileCreateRequest is the body of the drive's create call (V1 and V2).
+type FileCreateRequest struct {
 	ParentFileID int64     `json:"parentFileID"`         // parent folder; 0 = root
 	Filename     string    `json:"filename"`             // name, or a path when ContainDir
 	Etag         string    `json:"etag"`                 // whole-file MD5, lowercase hex
@@ -24,9 +24,9 @@ type CreateFileRequest struct {
 	ContainDir   bool      `json:"containDir,omitempty"` // Filename holds a path; folders are created
 }
 
-// CreateFileResponse is the answer of create. When Reuse is true the file
+// FileCreateResult is the answer of create. When Reuse is true the file
 // already exists on the platform (instant upload) and no bytes are needed.
-type CreateFileResponse struct {
+type FileCreateResult struct {
 	FileID      int64    // set on instant upload
 	PreuploadID string   // the upload session
 	Reuse       bool     // instant upload happened
@@ -42,15 +42,15 @@ type createFileData struct {
 	Servers     []string `json:"servers"`
 }
 
-// CreateFile starts a drive upload (POST /upload/v1/file/create).
+// Create starts a drive upload (POST /upload/v1/file/create).
 // It is not replayed after an ambiguous failure (see [Client] retries).
-func (c *Client) CreateFile(ctx context.Context, req *CreateFileRequest) (*CreateFileResponse, error) {
-	return c.createFile(ctx, pathCreate, req)
+func (s *DriveService) Create(ctx context.Context, req *FileCreateRequest) (*FileCreateResult, error) {
+	return s.c.createFile(ctx, pathCreate, req)
 }
 
-func (c *Client) createFile(ctx context.Context, path string, req *CreateFileRequest) (*CreateFileResponse, error) {
+func (c *Client) createFile(ctx context.Context, path string, req *FileCreateRequest) (*FileCreateResult, error) {
 	if req == nil {
-		return nil, invalidInput("nil CreateFileRequest")
+		return nil, invalidInput("nil FileCreateRequest")
 	}
 	var d createFileData
 	// A create that was acted on but whose answer was lost leaves at most an
@@ -60,7 +60,7 @@ func (c *Client) createFile(ctx context.Context, path string, req *CreateFileReq
 	if err != nil {
 		return nil, err
 	}
-	return &CreateFileResponse{FileID: int64(d.FileID), PreuploadID: d.PreuploadID, Reuse: d.Reuse,
+	return &FileCreateResult{FileID: int64(d.FileID), PreuploadID: d.PreuploadID, Reuse: d.Reuse,
 		SliceSize: int64(d.SliceSize), Servers: d.Servers}, nil
 }
 
@@ -76,10 +76,10 @@ type uploadURLData struct {
 	IsMultipart  bool   `json:"isMultipart"`
 }
 
-// GetUploadURL returns the presigned PUT URL of slice sliceNo (1-based).
+// UploadURL returns the presigned PUT URL of slice sliceNo (1-based).
 // URLs expire: fetch one right before its PUT.
-func (c *Client) GetUploadURL(ctx context.Context, preuploadID string, sliceNo int) (*UploadURL, error) {
-	return c.getUploadURL(ctx, pathGetUploadURL, preuploadID, sliceNo)
+func (s *DriveService) UploadURL(ctx context.Context, preuploadID string, sliceNo int) (*UploadURL, error) {
+	return s.c.getUploadURL(ctx, pathGetUploadURL, preuploadID, sliceNo)
 }
 
 func (c *Client) getUploadURL(ctx context.Context, path, preuploadID string, sliceNo int) (*UploadURL, error) {
@@ -109,10 +109,10 @@ type uploadPartsData struct {
 	} `json:"parts"`
 }
 
-// ListUploadParts lists the slices the platform holds for a session. The
+// ListParts lists the slices the platform holds for a session. The
 // platform answers nothing for files smaller than one slice.
-func (c *Client) ListUploadParts(ctx context.Context, preuploadID string) ([]UploadPart, error) {
-	return c.listUploadParts(ctx, pathListUploadParts, preuploadID)
+func (s *DriveService) ListParts(ctx context.Context, preuploadID string) ([]UploadPart, error) {
+	return s.c.listUploadParts(ctx, pathListUploadParts, preuploadID)
 }
 
 func (c *Client) listUploadParts(ctx context.Context, path, preuploadID string) ([]UploadPart, error) {
@@ -127,13 +127,13 @@ func (c *Client) listUploadParts(ctx context.Context, path, preuploadID string) 
 	return parts, nil
 }
 
-// CompleteResult is the answer of upload_complete. When Async is true and
-// Completed false, poll [Client.UploadAsyncResult] (at most once a second).
+// FileCompleteResult is the answer of upload_complete. When Async is true and
+// Completed false, poll [DriveService.AsyncResult] (at most once a second).
 // The V1 flow page calls the upload finished when Async is false and FileID
 // is non-zero, without mentioning Completed; the Uploader reads it so.
 // Completed with FileID 0 has been seen too: the ID is then to be had from
-// UploadAsyncResult (the Uploader asks it a few times, then gives up).
-type CompleteResult struct {
+// AsyncResult (the Uploader asks it a few times, then gives up).
+type FileCompleteResult struct {
 	Async     bool
 	Completed bool
 	FileID    int64
@@ -145,42 +145,37 @@ type completeData struct {
 	FileID    flexInt `json:"fileID"`
 }
 
-// CompleteUpload ends a drive upload session (POST /upload/v1/file/upload_complete).
+// Complete ends a drive upload session (POST /upload/v1/file/upload_complete).
 // The call is keyed by the session, so a replay cannot create a second file:
 // it is retried after ambiguous failures.
-func (c *Client) CompleteUpload(ctx context.Context, preuploadID string) (*CompleteResult, error) {
+func (s *DriveService) Complete(ctx context.Context, preuploadID string) (*FileCompleteResult, error) {
 	var d completeData
-	if err := c.sessionCall(ctx, pathComplete, preuploadID, &d, false); err != nil {
+	if err := s.c.sessionCall(ctx, pathComplete, preuploadID, &d, false); err != nil {
 		return nil, err
 	}
-	return &CompleteResult{Async: d.Async, Completed: d.Completed, FileID: int64(d.FileID)}, nil
+	return &FileCompleteResult{Async: d.Async, Completed: d.Completed, FileID: int64(d.FileID)}, nil
 }
 
-// AsyncResult is the answer of upload_async_result.
-type AsyncResult struct {
-	Completed bool
-	FileID    int64
-}
-
-// UploadAsyncResult asks whether an async completion has finished.
-func (c *Client) UploadAsyncResult(ctx context.Context, preuploadID string) (*AsyncResult, error) {
+// AsyncResult asks whether an async completion has finished
+// (upload_async_result); Async is always false in its answer.
+func (s *DriveService) AsyncResult(ctx context.Context, preuploadID string) (*FileCompleteResult, error) {
 	var d completeData
-	if err := c.sessionCall(ctx, pathAsyncResult, preuploadID, &d, false); err != nil {
+	if err := s.c.sessionCall(ctx, pathAsyncResult, preuploadID, &d, false); err != nil {
 		return nil, err
 	}
-	return &AsyncResult{Completed: d.Completed, FileID: int64(d.FileID)}, nil
+	return &FileCompleteResult{Completed: d.Completed, FileID: int64(d.FileID)}, nil
 }
 
 // Mkdir creates folder name under parentID (0 = root) in the drive and
-// returns its ID. An existing name is an *APIError (code 1); see [Client.EnsureDir].
-func (c *Client) Mkdir(ctx context.Context, parentID int64, name string) (int64, error) {
+// returns its ID. An existing name is an *APIError (code 1); see [DriveService.EnsureDir].
+func (s *DriveService) Mkdir(ctx context.Context, parentID int64, name string) (int64, error) {
 	if err := validateName(name); err != nil {
 		return 0, err
 	}
 	var d struct {
 		DirID flexInt `json:"dirID"`
 	}
-	err := c.do(ctx, &call{path: pathMkdir, body: map[string]any{"name": name, "parentID": parentID}, out: &d})
+	err := s.c.do(ctx, &call{path: pathMkdir, body: map[string]any{"name": name, "parentID": parentID}, out: &d})
 	if err != nil {
 		return 0, err
 	}

@@ -2,6 +2,8 @@ package pan123
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +42,8 @@ var (
 	ErrProtocol = errors.New("pan123: unexpected platform answer")
 )
 
-// Platform codes with a meaning of their own (api.md §8).
+// Platform codes with a meaning of their own: 401 token refused, 429 too
+// many requests, 5066 no such file, 20103 still verifying.
 const (
 	codeUnauthorized = 401
 	codeRateLimited  = 429
@@ -103,7 +106,7 @@ func (e *APIError) Is(target error) bool {
 
 // UploadError is a failed upload with what a caller needs to resume it:
 // the upload session and, when one slice failed, its number. Unwrap gives the
-// cause. Pass it to [Uploader.ResumeFile] or [Uploader.ResumeImage] to
+// cause. Pass it to [Uploader.ResumeFile] or [Uploader.ResumeImageFile] to
 // continue the same session.
 type UploadError struct {
 	FileName    string // remote name
@@ -122,15 +125,59 @@ func (e *UploadError) Error() string {
 		fmt.Fprintf(&b, ": slice %d", e.SliceNo)
 	}
 	if e.resume != nil {
-		b.WriteString(" (resumable)") // by ResumeFile or ResumeImage
+		b.WriteString(" (resumable)") // by ResumeFile or ResumeImageFile
 	}
 	b.WriteString(": ")
-	b.WriteString(strings.TrimPrefix(e.Err.Error(), "pan123: "))
+	b.WriteString(causeText(e.Err))
 	return b.String()
 }
 
 // Unwrap returns the cause.
 func (e *UploadError) Unwrap() error { return e.Err }
+
+// wrapError is an error of the SDK's around a cause. Its text is
+// "pan123: <context>: <cause>" with the prefix once, however many layers
+// of the SDK wrapped the cause; Unwrap gives the cause.
+type wrapError struct {
+	context string
+	err     error
+}
+
+func (e *wrapError) Error() string { return "pan123: " + e.context + ": " + causeText(e.err) }
+func (e *wrapError) Unwrap() error { return e.err }
+
+// wrapf wraps err with a context (a format and its arguments).
+func wrapf(err error, format string, args ...any) error {
+	return &wrapError{context: fmt.Sprintf(format, args...), err: err}
+}
+
+// causeText is err's text as a cause inside another error of the SDK's:
+// without the "pan123: " prefix, and for a *url.Error without its
+// method and URL, which the wrapping context names already (once, and
+// without the query).
+func causeText(err error) string {
+	if ue, ok := err.(*url.Error); ok {
+		return causeText(ue.Err)
+	}
+	return strings.TrimPrefix(err.Error(), "pan123: ")
+}
+
+// mark returns err marked with a sentinel (or any error of the SDK's):
+// errors.Is matches both, and the text is the mark's then the cause's,
+// with the "pan123: " prefix once.
+func mark(sentinel, err error) error { return &markedError{sentinel, err} }
+
+type markedError struct{ mark, err error }
+
+func (e *markedError) Error() string   { return e.mark.Error() + ": " + causeText(e.err) }
+func (e *markedError) Unwrap() []error { return []error{e.mark, e.err} }
+
+// requestError is a request that got no answer: "pan123: METHOD target: cause",
+// the target being the endpoint path (API calls) or the URL without its query
+// (storage). The *url.Error inside, its query dropped, stays in the chain.
+func requestError(method, target string, err error) error {
+	return wrapf(redact(err), "%s %s", method, target)
+}
 
 // invalidInput wraps a validation problem so that errors.Is(err, ErrInvalidInput) holds.
 func invalidInput(format string, args ...any) error {
@@ -198,7 +245,23 @@ func retryable(ctx context.Context, err error) bool {
 		// read as an envelope (truncated or garbled), which is transient too.
 		return ae.HTTPStatus == 429 || ae.HTTPStatus >= 500 || ae.HTTPStatus/100 == 2 || ae.HTTPStatus == 408
 	}
+	if badCertificate(err) {
+		return false
+	}
 	return isTransportError(err)
+}
+
+// badCertificate reports a failed TLS verification, or a TLS handshake with
+// a server that does not speak TLS: asking again meets the same certificate,
+// so it is final.
+func badCertificate(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var authority x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var header tls.RecordHeaderError
+	return errors.As(err, &verify) || errors.As(err, &authority) || errors.As(err, &host) ||
+		errors.As(err, &invalid) || errors.As(err, &header)
 }
 
 // isTransportError reports a network failure: reset, refused, timeout, EOF mid-answer.

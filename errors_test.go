@@ -25,7 +25,7 @@ func TestAPIErrorFromEnvelopeCode(t *testing.T) {
 	})
 	c := newTestClient(t, p)
 
-	_, err := c.Mkdir(t.Context(), 0, "docs")
+	_, err := c.Drive.Mkdir(t.Context(), 0, "docs")
 	ae := requireAPIError(t, err)
 	assert.Equal(t, &APIError{HTTPStatus: 200, Code: 1, Message: "该目录下已经有同名文件夹,无法进行创建",
 		TraceID: "trace-abc", Method: http.MethodPost, Path: pathMkdir}, ae)
@@ -43,7 +43,7 @@ func TestAPIErrorCodeAsString(t *testing.T) {
 	p := newFakePlatform(t)
 	p.handle(pathGetUploadURL, withStatus(200, `{"code":"5066","message":"文件不存在","data":null,"x-traceID":"t"}`))
 	c := newTestClient(t, p)
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	assert.Equal(t, 5066, requireAPIError(t, err).Code)
 	assert.ErrorIs(t, err, ErrNotFound)
 }
@@ -57,7 +57,7 @@ func TestAPIErrorNonJSON(t *testing.T) {
 	p.handle(pathGetUploadURL, withStatus(http.StatusBadGateway, page))
 	c := newTestClient(t, p, WithRetry(2, time.Millisecond, time.Millisecond))
 
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	ae := requireAPIError(t, err)
 	assert.Equal(t, http.StatusBadGateway, ae.HTTPStatus)
 	assert.Zero(t, ae.Code)
@@ -75,7 +75,7 @@ func TestAPIErrorStatusWithEnvelope(t *testing.T) {
 	p := newFakePlatform(t)
 	p.handle(pathMkdir, withStatus(http.StatusBadRequest, `{"code":0,"message":"bad request","data":null,"x-traceID":"t-400"}`))
 	c := newTestClient(t, p)
-	_, err := c.Mkdir(t.Context(), 0, "d")
+	_, err := c.Drive.Mkdir(t.Context(), 0, "d")
 	ae := requireAPIError(t, err)
 	assert.Equal(t, http.StatusBadRequest, ae.HTTPStatus)
 	assert.Equal(t, "t-400", ae.TraceID)
@@ -88,7 +88,7 @@ func TestAPIErrorTruncatedJSON(t *testing.T) {
 	p.handle(pathCreate, withStatus(http.StatusOK, `{"code":0,"message":"ok","data":{"fileID":1,"preupl`))
 	c := newTestClient(t, p, WithRetry(1, time.Millisecond, time.Millisecond))
 
-	_, err := c.CreateFile(t.Context(), &CreateFileRequest{Filename: "a", Etag: testMD5, Size: 1})
+	_, err := c.Drive.Create(t.Context(), &FileCreateRequest{Filename: "a", Etag: testMD5, Size: 1})
 	ae := requireAPIError(t, err)
 	assert.Equal(t, http.StatusOK, ae.HTTPStatus)
 	assert.Zero(t, ae.Code)
@@ -104,7 +104,7 @@ func TestAPIErrorEmptyAndForeignBodies(t *testing.T) {
 			p := newFakePlatform(t)
 			p.handle(pathCreate, withStatus(http.StatusOK, body))
 			c := newTestClient(t, p, WithRetry(1, time.Millisecond, time.Millisecond))
-			_, err := c.CreateFile(t.Context(), &CreateFileRequest{Filename: "a", Etag: testMD5, Size: 1})
+			_, err := c.Drive.Create(t.Context(), &FileCreateRequest{Filename: "a", Etag: testMD5, Size: 1})
 			ae := requireAPIError(t, err)
 			assert.Zero(t, ae.Code)
 			assert.NotEmpty(t, ae.Message)
@@ -122,7 +122,7 @@ func TestAPIErrorBodyTooLarge(t *testing.T) {
 	})
 	c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
 
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.ErrorIs(t, err, resty.ErrResponseBodyTooLarge)
 	assert.Contains(t, err.Error(), "too large")
 	assert.Equal(t, 1, p.count(pathGetUploadURL), "no retry loop on an oversized answer")
@@ -136,7 +136,7 @@ func TestAPIErrorBodyAtLimit(t *testing.T) {
 		_, _ = io.WriteString(w, head+strings.Repeat("x", maxAPIBody-len(head)-len(tail))+tail)
 	})
 	c := newTestClient(t, p)
-	u, err := c.GetUploadURL(t.Context(), "pre", 1)
+	u, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, "https://h/p", u.PresignedURL)
 }
@@ -163,7 +163,7 @@ func TestSentinels(t *testing.T) {
 			p := newFakePlatform(t)
 			p.handle(pathComplete, tt.answer)
 			c := newTestClient(t, p)
-			_, err := c.CompleteUpload(t.Context(), "pre")
+			_, err := c.Drive.Complete(t.Context(), "pre")
 			require.ErrorIs(t, err, tt.want)
 			requireAPIError(t, err)
 			assert.Equal(t, tt.wantCalls, p.count(pathComplete))

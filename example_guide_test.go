@@ -106,7 +106,7 @@ func ExampleUploader_ResumeFile() {
 
 // Create a folder path (like mkdir -p) and upload into it. EnsureDir is
 // safe to call again: existing folders are found, not duplicated.
-func ExampleClient_EnsureDir() {
+func ExampleDriveService_EnsureDir() {
 	srv := pan123test.NewServer()
 	defer srv.Close()
 	c, err := pan123.New(srv.ClientID, srv.ClientSecret, pan123.WithBaseURL(srv.URL))
@@ -114,11 +114,11 @@ func ExampleClient_EnsureDir() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	dirID, err := c.EnsureDir(ctx, 0, "backups/2026/03")
+	dirID, err := c.Drive.EnsureDir(ctx, 0, "backups/2026/03")
 	if err != nil {
 		log.Fatal(err)
 	}
-	again, err := c.EnsureDir(ctx, 0, "backups/2026/03")
+	again, err := c.Drive.EnsureDir(ctx, 0, "backups/2026/03")
 	if err != nil {
 		log.Fatal(err)
 	}

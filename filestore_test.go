@@ -34,7 +34,7 @@ func ExampleNewFileTokenStore() {
 		if err != nil {
 			panic(err)
 		}
-		if _, err := c.ListFiles(context.Background(), 0, 0, 100); err != nil {
+		if _, err := c.Drive.List(context.Background(), 0, 0, 100); err != nil {
 			panic(err)
 		}
 	}

@@ -504,7 +504,7 @@ func TestSingleStepAmbiguousFailure(t *testing.T) {
 			} else {
 				assert.Equal(t, tc.sends, e.srv.Count(single))
 			}
-			l, err := e.c.ListFiles(t.Context(), 0, 0, pan123.MaxListLimit)
+			l, err := e.c.Drive.List(t.Context(), 0, 0, pan123.MaxListLimit)
 			require.NoError(t, err)
 			assert.Len(t, l.Files, 3, "no second copy")
 		})
@@ -539,7 +539,7 @@ func TestCreateAmbiguousFailureKeepBoth(t *testing.T) {
 			assert.Equal(t, "a.bin", f.Name)
 			assert.True(t, bytes.Equal(data, f.Data))
 			assert.Equal(t, 1, e.srv.Count(create), "not created twice")
-			l, err := e.c.ListFiles(t.Context(), 0, 0, pan123.MaxListLimit)
+			l, err := e.c.Drive.List(t.Context(), 0, 0, pan123.MaxListLimit)
 			require.NoError(t, err)
 			assert.Len(t, l.Files, 2, "no second copy")
 

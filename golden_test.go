@@ -123,50 +123,46 @@ func goldenCall(ctx context.Context, r *rig, op pan123test.Op) (any, error) {
 		r.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Domain, Times: -1,
 			Body: `{"code":0,"message":"ok","data":["https://openapi-upload.123pan.com"],"x-traceID":""}`})
 		for range 5 {
-			if _, err := c.UploadDomains(ctx); err != nil {
+			if _, err := c.Drive.UploadDomains(ctx); err != nil {
 				return nil, err
 			}
 		}
 		return nil, nil
 	case pan123test.OpCreate:
-		return c.CreateFile(ctx, &pan123.CreateFileRequest{Filename: "golden.bin", Etag: md5, Size: 50650928})
+		return c.Drive.Create(ctx, &pan123.FileCreateRequest{Filename: "golden.bin", Etag: md5, Size: 50650928})
 	case pan123test.OpV2Create:
-		return c.CreateFileV2(ctx, &pan123.CreateFileRequest{Filename: "golden.bin", Etag: md5, Size: 50650928})
+		return c.Drive.CreateV2(ctx, &pan123.FileCreateRequest{Filename: "golden.bin", Etag: md5, Size: 50650928})
 	case pan123test.OpOSSCreate:
-		return c.CreateImage(ctx, &pan123.CreateImageRequest{Filename: "golden.png", Etag: md5, Size: 22 << 20})
+		return c.Image.Create(ctx, &pan123.ImageCreateRequest{Filename: "golden.png", Etag: md5, Size: 22 << 20})
 	case pan123test.OpGetUploadURL:
-		return c.GetUploadURL(ctx, "p/q+r", 1)
+		return c.Drive.UploadURL(ctx, "p/q+r", 1)
 	case pan123test.OpOSSGetUploadURL:
-		return c.GetImageUploadURL(ctx, "p/q+r", 1)
+		return c.Image.UploadURL(ctx, "p/q+r", 1)
 	case pan123test.OpListUploadParts:
-		return c.ListUploadParts(ctx, "p/q+r")
+		return c.Drive.ListParts(ctx, "p/q+r")
 	case pan123test.OpComplete:
-		return c.CompleteUpload(ctx, "p/q+r")
+		return c.Drive.Complete(ctx, "p/q+r")
 	case pan123test.OpAsyncResult:
-		return c.UploadAsyncResult(ctx, "p/q+r")
+		return c.Drive.AsyncResult(ctx, "p/q+r")
 	case pan123test.OpOSSComplete:
-		return c.CompleteImageUpload(ctx, "p/q+r")
+		return c.Image.Complete(ctx, "p/q+r")
 	case pan123test.OpOSSAsyncResult:
-		return c.ImageUploadAsyncResult(ctx, "p/q+r")
+		return c.Image.AsyncResult(ctx, "p/q+r")
 	case pan123test.OpMkdir:
-		return c.Mkdir(ctx, 0, "golden")
+		return c.Drive.Mkdir(ctx, 0, "golden")
 	case pan123test.OpOSSMkdir:
-		return c.MkdirImage(ctx, "", "golden")
+		return c.Image.Mkdir(ctx, "", "golden")
 	case pan123test.OpV2Slice:
-		return nil, c.UploadSliceV2(ctx, r.srv.UploadServers()[0], "p/q+r", 1, md5, bytes.NewReader(data), int64(len(data)))
+		return nil, c.Drive.UploadSliceV2(ctx, r.srv.UploadServers()[0], "p/q+r", 1, md5, bytes.NewReader(data), int64(len(data)))
 	case pan123test.OpV2Complete:
-		return c.CompleteUploadV2(ctx, "p/q+r")
+		return c.Drive.CompleteV2(ctx, "p/q+r")
 	case pan123test.OpV2Domain:
-		return c.UploadDomains(ctx)
+		return c.Drive.UploadDomains(ctx)
 	case pan123test.OpV2Single:
-		return c.SingleUpload(ctx, r.srv.UploadServers()[0], &pan123.SingleUploadRequest{Filename: "golden.bin", Etag: md5,
+		return c.Drive.SingleUpload(ctx, r.srv.UploadServers()[0], &pan123.FileSingleUploadRequest{Filename: "golden.bin", Etag: md5,
 			Size: int64(len(data))}, bytes.NewReader(data))
 	case pan123test.OpV2SHA1Reuse:
-		id, reuse, err := c.SHA1Reuse(ctx, &pan123.SHA1ReuseRequest{Filename: "golden.bin", SHA1: strings.Repeat("ab", 20), Size: 1})
-		return struct {
-			FileID int64
-			Reuse  bool
-		}{id, reuse}, err
+		return c.Drive.SHA1Reuse(ctx, &pan123.FileSHA1ReuseRequest{Filename: "golden.bin", SHA1: strings.Repeat("ab", 20), Size: 1})
 	}
 	return nil, errors.New("golden test: no call for op " + string(op))
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,7 +43,7 @@ func openHashCache(file string) (*hashCache, error) {
 		return nil, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return nil, fmt.Errorf("pan123: hash cache: %w", err)
+		return nil, wrapf(err, "hash cache")
 	}
 	c := &hashCache{m: map[string]hashEntry{}}
 	lines := 0
@@ -60,7 +59,7 @@ func openHashCache(file string) (*hashCache, error) {
 		}
 		f.Close()
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("pan123: hash cache: %w", err)
+		return nil, wrapf(err, "hash cache")
 	}
 	if lines > 2*len(c.m)+64 {
 		if err := c.rewrite(file); err != nil {
@@ -69,7 +68,7 @@ func openHashCache(file string) (*hashCache, error) {
 	}
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("pan123: hash cache: %w", err)
+		return nil, wrapf(err, "hash cache")
 	}
 	c.f = f
 	return c, nil
@@ -79,7 +78,7 @@ func openHashCache(file string) (*hashCache, error) {
 func (c *hashCache) rewrite(file string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+tempSuffix+"*")
 	if err != nil {
-		return fmt.Errorf("pan123: hash cache: %w", err)
+		return wrapf(err, "hash cache")
 	}
 	w := bufio.NewWriter(tmp)
 	enc := json.NewEncoder(w)
@@ -92,7 +91,7 @@ func (c *hashCache) rewrite(file string) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("pan123: hash cache: %w", err)
+		return wrapf(err, "hash cache")
 	}
 	return nil
 }

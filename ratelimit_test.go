@@ -87,12 +87,12 @@ func TestRateLimitSpacesRequests(t *testing.T) {
 	t.Parallel()
 	p := newFakePlatform(t)
 	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathGetUploadURL: 50}))
-	_, err := c.CompleteUpload(t.Context(), "pre") // fetch the token first
+	_, err := c.Drive.Complete(t.Context(), "pre") // fetch the token first
 	require.NoError(t, err)
 
 	start := time.Now()
 	for range 6 {
-		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.NoError(t, err)
 	}
 	assert.GreaterOrEqual(t, time.Since(start), 95*time.Millisecond)
@@ -106,10 +106,10 @@ func TestRateLimitPerPath(t *testing.T) {
 	p := newFakePlatform(t)
 	p.handle(pathMkdir, okData(map[string]any{"dirID": 1}))
 	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathMkdir: 0.001}))
-	_, err := c.Mkdir(t.Context(), 0, "a") // takes mkdir's only token for 1000 s
+	_, err := c.Drive.Mkdir(t.Context(), 0, "a") // takes mkdir's only token for 1000 s
 	require.NoError(t, err)
 	for range 10 {
-		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 10, p.count(pathGetUploadURL))
@@ -121,18 +121,18 @@ func TestRateLimitCancelWhileWaiting(t *testing.T) {
 	t.Parallel()
 	p := newFakePlatform(t)
 	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathGetUploadURL: 0.001})) // one call per 1000 s
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(20*time.Millisecond, cancel)
-	_, err = c.GetUploadURL(ctx, "pre", 1)
+	_, err = c.Drive.UploadURL(ctx, "pre", 1)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1, p.count(pathGetUploadURL))
 
 	ctx, cancel = context.WithCancel(t.Context())
 	cancel()
-	_, err = c.GetUploadURL(ctx, "pre", 1)
+	_, err = c.Drive.UploadURL(ctx, "pre", 1)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1, p.count(pathGetUploadURL))
 }
@@ -143,12 +143,12 @@ func TestRateLimitDeadline(t *testing.T) {
 	t.Parallel()
 	p := newFakePlatform(t)
 	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathGetUploadURL: 0.001}))
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 	defer cancel()
-	_, err = c.GetUploadURL(ctx, "pre", 1)
+	_, err = c.Drive.UploadURL(ctx, "pre", 1)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, 1, p.count(pathGetUploadURL))
 }

@@ -41,7 +41,7 @@ const maxReconcilePages = 20
 func (t *driveTarget) reconcile(ctx context.Context, sum string, size int64) (int64, error) {
 	var best, cursor int64
 	for range maxReconcilePages {
-		page, err := t.c.ListFiles(ctx, t.in.ParentFileID, cursor, MaxListLimit)
+		page, err := t.c.Drive.List(ctx, t.in.ParentFileID, cursor, MaxListLimit)
 		if err != nil {
 			return 0, err
 		}
@@ -96,7 +96,7 @@ func (u *Uploader) createReconciled(ctx context.Context, t target, sum string, s
 			u.c.log.WarnContext(ctx, "pan123: create answer lost; the file is in the folder", "file", t.name(), "err", err)
 			return created{reuse: true, fileID: strconv.FormatInt(id, 10)}, nil
 		}
-		if err := sleepCtx(ctx, u.c.retry.delay(attempt, 0)); err != nil {
+		if err := u.c.retry.backoff(ctx, attempt, nil, 0, nil); err != nil {
 			return c, err
 		}
 	}

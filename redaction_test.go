@@ -55,7 +55,7 @@ func TestRedaction(t *testing.T) {
 	}
 
 	// A plain call: the first token is fetched.
-	_, err := c.GetUploadURL(ctx, "pre", 1)
+	_, err := c.Drive.UploadURL(ctx, "pre", 1)
 	require.NoError(t, err)
 
 	// 401, then a refresh whose first access_token attempt is refused.
@@ -63,24 +63,24 @@ func TestRedaction(t *testing.T) {
 	p.handle(pathAccessToken, failFirst(2, withServerError, func(w http.ResponseWriter, r *http.Request, _ int) {
 		p.issueToken(w, mustBody(t, r))
 	}))
-	_, err = c.CompleteUpload(ctx, "pre")
+	_, err = c.Drive.Complete(ctx, "pre")
 	require.NoError(t, err)
 
 	// 429 twice, then success.
 	p.handle(pathGetUploadURL, failFirst(2, withCode(429, "请求太频繁"), okData(map[string]any{"presignedURL": "https://h/p"})))
-	_, err = c.GetUploadURL(ctx, "pre", 1)
+	_, err = c.Drive.UploadURL(ctx, "pre", 1)
 	require.NoError(t, err)
 
 	// Transport errors until the attempts run out.
 	p.handle(pathListUploadParts, resetConn)
-	_, err = c.ListUploadParts(ctx, "pre")
+	_, err = c.Drive.ListParts(ctx, "pre")
 	require.Error(t, err)
 	note(err)
 
 	// The platform refuses the token and the credentials.
 	p.revokeAll()
 	p.handle(pathAccessToken, withCode(401, "clientSecret invalid"))
-	_, err = c.UploadAsyncResult(ctx, "pre")
+	_, err = c.Drive.AsyncResult(ctx, "pre")
 	require.ErrorIs(t, err, ErrUnauthorized)
 	note(err)
 

@@ -845,7 +845,7 @@ func TestResumeLeftoverTempFileRemoved(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
-// ResumeFile / ResumeImage.
+// ResumeFile / ResumeImageFile.
 
 func TestResumeFileFromUploadError(t *testing.T) {
 	t.Parallel()
@@ -932,7 +932,7 @@ func TestResumeImageFromUploadError(t *testing.T) {
 
 	e.srv.ResetRequests()
 	var log progressLog
-	res, err := e.uploader(pan123.WithProgress(log.fn)).ResumeImage(t.Context(), ue)
+	res, err := e.uploader(pan123.WithProgress(log.fn)).ResumeImageFile(t.Context(), ue)
 	require.NoError(t, err)
 	img, ok := e.srv.Image(res.FileID)
 	require.True(t, ok)
@@ -953,7 +953,7 @@ func TestResumeRefused(t *testing.T) {
 	t.Run("nil", func(t *testing.T) {
 		_, err := e.uploader().ResumeFile(t.Context(), nil)
 		require.ErrorIs(t, err, pan123.ErrInvalidInput)
-		_, err = e.uploader().ResumeImage(t.Context(), &pan123.UploadError{PreuploadID: "made-up"})
+		_, err = e.uploader().ResumeImageFile(t.Context(), &pan123.UploadError{PreuploadID: "made-up"})
 		require.ErrorIs(t, err, pan123.ErrInvalidInput, "an UploadError not made by an upload")
 	})
 	t.Run("stream", func(t *testing.T) {

@@ -2,6 +2,7 @@ package pan123
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -28,6 +29,27 @@ func (p retryPolicy) delay(n int, hint time.Duration) time.Duration {
 		d = min(hint, p.cap)
 	}
 	return d
+}
+
+// backoff waits before attempt n+1 after n failed attempts, the one
+// schedule of every retry loop (API calls, slices, single-step uploads): the
+// delay of p, raised to what the error asks for (its Retry-After; a second
+// for code 20103, "请间隔1秒后再试") and to floor. note, if not nil, is told
+// the wait first (for a log line). It returns ctx's error if ctx ends first.
+func (p retryPolicy) backoff(ctx context.Context, n int, err error, floor time.Duration, note func(wait time.Duration)) error {
+	hint := floor
+	var ae *APIError
+	if errors.As(err, &ae) {
+		hint = max(hint, ae.RetryAfter)
+		if ae.Code == codeVerifying {
+			hint = max(hint, time.Second)
+		}
+	}
+	d := p.delay(n, hint)
+	if note != nil {
+		note(d)
+	}
+	return sleepCtx(ctx, d)
 }
 
 // sleepCtx waits d or until ctx is done, whichever comes first.

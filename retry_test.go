@@ -91,7 +91,7 @@ func TestRetryTransientAnswers(t *testing.T) {
 			p := newFakePlatform(t)
 			p.handle(pathGetUploadURL, failFirst(tt.times, tt.fail, okData(map[string]any{"presignedURL": "https://h/p"})))
 			c := newTestClient(t, p, WithRetry(3, time.Millisecond, time.Millisecond))
-			u, err := c.GetUploadURL(t.Context(), "pre", 1)
+			u, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 			require.NoError(t, err)
 			assert.Equal(t, "https://h/p", u.PresignedURL)
 			assert.Equal(t, tt.times+1, p.count(pathGetUploadURL))
@@ -113,7 +113,7 @@ func TestRetryFinalAnswers(t *testing.T) {
 			p := newFakePlatform(t)
 			p.handle(pathGetUploadURL, withCode(code, "no"))
 			c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
-			_, err := c.GetUploadURL(t.Context(), "pre", 1)
+			_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 			assert.Equal(t, code, requireAPIError(t, err).Code)
 			assert.Equal(t, 1, p.count(pathGetUploadURL))
 		})
@@ -124,7 +124,7 @@ func TestRetryFinalAnswers(t *testing.T) {
 			p := newFakePlatform(t)
 			p.handle(pathGetUploadURL, withStatus(status, "no"))
 			c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
-			_, err := c.GetUploadURL(t.Context(), "pre", 1)
+			_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 			assert.Equal(t, status, requireAPIError(t, err).HTTPStatus)
 			assert.Equal(t, 1, p.count(pathGetUploadURL))
 		})
@@ -136,14 +136,14 @@ func TestRetryExhausted(t *testing.T) {
 	p := newFakePlatform(t)
 	p.handle(pathComplete, withStatus(http.StatusServiceUnavailable, "down"))
 	c := newTestClient(t, p, WithRetry(4, time.Millisecond, time.Millisecond))
-	_, err := c.CompleteUpload(t.Context(), "pre")
+	_, err := c.Drive.Complete(t.Context(), "pre")
 	assert.Equal(t, http.StatusServiceUnavailable, requireAPIError(t, err).HTTPStatus)
 	assert.Equal(t, 4, p.count(pathComplete))
 
 	p2 := newFakePlatform(t)
 	p2.handle(pathComplete, withStatus(http.StatusServiceUnavailable, "down"))
 	c2 := newTestClient(t, p2, WithRetry(1, time.Millisecond, time.Millisecond))
-	_, err = c2.CompleteUpload(t.Context(), "pre")
+	_, err = c2.Drive.Complete(t.Context(), "pre")
 	require.Error(t, err)
 	assert.Equal(t, 1, p2.count(pathComplete), "maxAttempts 1 means no retry")
 }
@@ -174,12 +174,12 @@ func TestRetryConnectionRefused(t *testing.T) {
 		WithHTTPClient(&http.Client{Transport: ct}), WithRetry(3, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
 
-	_, err = c.Mkdir(t.Context(), 0, "d")
+	_, err = c.Drive.Mkdir(t.Context(), 0, "d")
 	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.Equal(t, int32(3), ct.n.Load())
 
 	ct.n.Store(0)
-	_, err = c.CreateFile(t.Context(), &CreateFileRequest{Filename: "a", Etag: testMD5, Size: 1, Duplicate: KeepBoth})
+	_, err = c.Drive.Create(t.Context(), &FileCreateRequest{Filename: "a", Etag: testMD5, Size: 1, Duplicate: KeepBoth})
 	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.Equal(t, int32(3), ct.n.Load())
 }
@@ -193,28 +193,28 @@ func TestRetryAmbiguousFailures(t *testing.T) {
 	t.Parallel()
 	create := func(d Duplicate) func(ctx context.Context, c *Client) error {
 		return func(ctx context.Context, c *Client) error {
-			_, err := c.CreateFile(ctx, &CreateFileRequest{Filename: "a", Etag: testMD5, Size: 1, Duplicate: d})
+			_, err := c.Drive.Create(ctx, &FileCreateRequest{Filename: "a", Etag: testMD5, Size: 1, Duplicate: d})
 			return err
 		}
 	}
 	complete := func(ctx context.Context, c *Client) error {
-		_, err := c.CompleteUpload(ctx, "pre")
+		_, err := c.Drive.Complete(ctx, "pre")
 		return err
 	}
 	completeImage := func(ctx context.Context, c *Client) error {
-		_, err := c.CompleteImageUpload(ctx, "pre")
+		_, err := c.Image.Complete(ctx, "pre")
 		return err
 	}
 	createImage := func(ctx context.Context, c *Client) error {
-		_, err := c.CreateImage(ctx, &CreateImageRequest{Filename: "a.png", Etag: testMD5, Size: 1})
+		_, err := c.Image.Create(ctx, &ImageCreateRequest{Filename: "a.png", Etag: testMD5, Size: 1})
 		return err
 	}
 	mkdir := func(ctx context.Context, c *Client) error {
-		_, err := c.Mkdir(ctx, 0, "d")
+		_, err := c.Drive.Mkdir(ctx, 0, "d")
 		return err
 	}
 	mkdirImage := func(ctx context.Context, c *Client) error {
-		_, err := c.MkdirImage(ctx, "", "d")
+		_, err := c.Image.Mkdir(ctx, "", "d")
 		return err
 	}
 	ok := map[string]handlerFunc{
@@ -280,7 +280,7 @@ func TestRetryCallerCancelledInFlight(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.GetUploadURL(ctx, "pre", 1)
+		_, err := c.Drive.UploadURL(ctx, "pre", 1)
 		errc <- err
 	}()
 	<-arrived
@@ -303,7 +303,7 @@ func TestRetryCallerCancelledInBackoff(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.GetUploadURL(ctx, "pre", 1)
+		_, err := c.Drive.UploadURL(ctx, "pre", 1)
 		errc <- err
 	}()
 	<-arrived
@@ -319,7 +319,7 @@ func TestRetryCallerDeadline(t *testing.T) {
 	c := newTestClient(t, p, WithRetry(5, time.Hour, time.Hour))
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
-	_, err := c.GetUploadURL(ctx, "pre", 1)
+	_, err := c.Drive.UploadURL(ctx, "pre", 1)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
@@ -333,7 +333,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}, okData(map[string]any{"presignedURL": "https://h/p"})))
 	c := newTestClient(t, p, WithRetry(2, time.Millisecond, 5*time.Second))
 	start := time.Now()
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), time.Second, "Retry-After: 1 waits a second although the backoff is 1ms")
 	assert.Equal(t, 2, p.count(pathGetUploadURL))
@@ -352,7 +352,7 @@ func TestRetryAfterCapped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := c.GetUploadURL(ctx, "pre", 1)
+	_, err := c.Drive.UploadURL(ctx, "pre", 1)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 60*time.Millisecond, "the hint is honoured up to the cap")
 }
@@ -365,7 +365,7 @@ func TestRetryVerifyingWaits(t *testing.T) {
 	p.handle(pathComplete, failFirst(1, withCode(20103, "文件正在校验中,请间隔1秒后再试"), okData(map[string]any{"completed": true, "fileID": 9})))
 	c := newTestClient(t, p, WithRetry(2, time.Microsecond, 40*time.Millisecond))
 	start := time.Now()
-	res, err := c.CompleteUpload(t.Context(), "pre")
+	res, err := c.Drive.Complete(t.Context(), "pre")
 	require.NoError(t, err)
 	assert.Equal(t, int64(9), res.FileID)
 	assert.GreaterOrEqual(t, time.Since(start), 40*time.Millisecond)
@@ -379,7 +379,7 @@ func TestRetryAfterOnAPIError(t *testing.T) {
 		withCode(429, "请求太频繁")(w, r, n)
 	})
 	c := newTestClient(t, p, WithRetry(1, time.Millisecond, time.Millisecond))
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.ErrorIs(t, err, ErrRateLimited)
 	assert.Equal(t, 7*time.Second, requireAPIError(t, err).RetryAfter)
 }

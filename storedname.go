@@ -31,7 +31,7 @@ func (u *Uploader) storedName(ctx context.Context, in FileInput, opts []UploadOp
 	if !cfg.storedName {
 		return res, err
 	}
-	list, lerr := u.c.ListFiles(ctx, in.ParentFileID, res.FileID-1, MaxListLimit)
+	list, lerr := u.c.Drive.List(ctx, in.ParentFileID, res.FileID-1, MaxListLimit)
 	if lerr != nil {
 		return res, nil // the upload succeeded; the name stays the one asked for
 	}

@@ -115,6 +115,12 @@ func (s *tokenSource) fresh() bool {
 	return s.cur.AccessToken != "" && (s.refreshAt.IsZero() || s.now().Before(s.refreshAt))
 }
 
+// valid reports whether cur has an expiry that has not come yet (it may be
+// due for renewal). Caller holds mu.
+func (s *tokenSource) valid() bool {
+	return s.cur.AccessToken != "" && !s.cur.ExpiresAt.IsZero() && s.now().Before(s.cur.ExpiresAt)
+}
+
 // mayFetch reports whether the minting budget allows a fetch now: the
 // first one, then one per cool-down. Caller holds mu.
 func (s *tokenSource) mayFetch() bool {
@@ -123,8 +129,10 @@ func (s *tokenSource) mayFetch() bool {
 
 // token returns a token to send, renewing it first when needed. The
 // renewal runs in its own goroutine on a context detached from ctx (with
-// tokenFetchTimeout): the caller waits for it or for ctx, whichever ends
-// first, and the token is kept for the others either way.
+// tokenFetchTimeout), and the token is kept for the others either way. A
+// caller whose token is due by time but not expired sends it meanwhile;
+// one without a valid token waits for the renewal or for ctx, whichever
+// ends first.
 func (s *tokenSource) token(ctx context.Context) (string, error) {
 	if err := checkCtx(ctx); err != nil {
 		return "", err
@@ -140,6 +148,13 @@ func (s *tokenSource) token(ctx context.Context) (string, error) {
 		c = &tokenCall{done: make(chan struct{})}
 		s.flight = c
 		go s.run(context.WithoutCancel(ctx), c)
+	}
+	if s.valid() {
+		// Due for renewal by time but not expired: keep sending it while
+		// the renewal runs; nobody waits for the round trip.
+		t := s.cur.AccessToken
+		s.mu.Unlock()
+		return t, nil
 	}
 	s.mu.Unlock()
 	select {
@@ -223,7 +238,7 @@ func (s *tokenSource) renew(ctx context.Context) (Token, error) {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		return Token{}, fmt.Errorf("get access token: %w", err)
+		return Token{}, wrapf(err, "get access token")
 	}
 	s.log.DebugContext(ctx, "pan123: new access token", "expires_at", t.ExpiresAt)
 	if s.store != nil {

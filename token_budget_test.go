@@ -33,7 +33,7 @@ func TestTokenCooldown(t *testing.T) {
 	c := newTestClient(t, p)
 	c.now = clk.Now
 	call := func() error {
-		_, err := c.GetUploadURL(boundedCtx(t), "pre", 1)
+		_, err := c.Drive.UploadURL(boundedCtx(t), "pre", 1)
 		return err
 	}
 	require.NoError(t, call())
@@ -72,11 +72,11 @@ func TestTokenStorePanicOnce(t *testing.T) {
 				err = errors.New("recovered")
 			}
 		}()
-		_, err = c.GetUploadURL(boundedCtx(t), "pre", 1)
+		_, err = c.Drive.UploadURL(boundedCtx(t), "pre", 1)
 		return err
 	}
 	require.Error(t, first())
-	_, err := c.GetUploadURL(boundedCtx(t), "pre", 1)
+	_, err := c.Drive.UploadURL(boundedCtx(t), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, 1, p.count(pathAccessToken))
 }
@@ -114,11 +114,11 @@ func TestTokenFetchOutlivesCanceledCaller(t *testing.T) {
 		ctx, cancel := context.WithCancel(boundedCtx(t))
 		k := &caller{cancel, make(chan struct{})}
 		cur.Store(k)
-		_, _ = c.GetUploadURL(ctx, "pre", 1)
+		_, _ = c.Drive.UploadURL(ctx, "pre", 1)
 		close(k.done)
 		cancel()
 	}
-	_, err := c.GetUploadURL(boundedCtx(t), "pre", 1)
+	_, err := c.Drive.UploadURL(boundedCtx(t), "pre", 1)
 	require.NoError(t, err)
 	t.Logf("tokens minted: %d", p.count(pathAccessToken))
 	assert.Equal(t, 1, p.count(pathAccessToken), "tokens minted")
@@ -142,38 +142,38 @@ func TestNilContext(t *testing.T) {
 		"UploadDir":       func() error { _, err := up.UploadDir(ctx, t.TempDir(), DirInput{}); return err },
 		"UploadImage":     func() error { _, err := up.UploadImage(ctx, body(), ImageInput{Name: "f"}); return err },
 		"ResumeFile":      func() error { _, err := up.ResumeFile(ctx, &UploadError{}); return err },
-		"ResumeImage":     func() error { _, err := up.ResumeImage(ctx, &UploadError{}); return err },
-		"CreateFile":      func() error { _, err := c.CreateFile(ctx, &CreateFileRequest{Filename: "f"}); return err },
-		"GetUploadURL":    func() error { _, err := c.GetUploadURL(ctx, "pre", 1); return err },
-		"ListUploadParts": func() error { _, err := c.ListUploadParts(ctx, "pre"); return err },
-		"CompleteUpload":  func() error { _, err := c.CompleteUpload(ctx, "pre"); return err },
+		"ResumeImageFile": func() error { _, err := up.ResumeImageFile(ctx, &UploadError{}); return err },
+		"CreateFile":      func() error { _, err := c.Drive.Create(ctx, &FileCreateRequest{Filename: "f"}); return err },
+		"GetUploadURL":    func() error { _, err := c.Drive.UploadURL(ctx, "pre", 1); return err },
+		"ListUploadParts": func() error { _, err := c.Drive.ListParts(ctx, "pre"); return err },
+		"CompleteUpload":  func() error { _, err := c.Drive.Complete(ctx, "pre"); return err },
 		"UploadAsyncResult": func() error {
-			_, err := c.UploadAsyncResult(ctx, "pre")
+			_, err := c.Drive.AsyncResult(ctx, "pre")
 			return err
 		},
-		"Mkdir":                func() error { _, err := c.Mkdir(ctx, 0, "d"); return err },
-		"ListFiles":            func() error { _, err := c.ListFiles(ctx, 0, 0, 10); return err },
-		"EnsureDir":            func() error { _, err := c.EnsureDir(ctx, 0, "a/b"); return err },
-		"EnsureImageDir":       func() error { _, err := c.EnsureImageDir(ctx, "", "a/b"); return err },
-		"ListImages":           func() error { _, err := c.ListImages(ctx, "", "", 10); return err },
-		"CreateImage":          func() error { _, err := c.CreateImage(ctx, &CreateImageRequest{Filename: "f"}); return err },
-		"GetImageUploadURL":    func() error { _, err := c.GetImageUploadURL(ctx, "pre", 1); return err },
-		"ListImageUploadParts": func() error { _, err := c.ListImageUploadParts(ctx, "pre"); return err },
-		"CompleteImageUpload":  func() error { _, err := c.CompleteImageUpload(ctx, "pre"); return err },
+		"Mkdir":                func() error { _, err := c.Drive.Mkdir(ctx, 0, "d"); return err },
+		"ListFiles":            func() error { _, err := c.Drive.List(ctx, 0, 0, 10); return err },
+		"EnsureDir":            func() error { _, err := c.Drive.EnsureDir(ctx, 0, "a/b"); return err },
+		"EnsureImageDir":       func() error { _, err := c.Image.EnsureDir(ctx, "", "a/b"); return err },
+		"ListImages":           func() error { _, err := c.Image.List(ctx, "", "", 10); return err },
+		"CreateImage":          func() error { _, err := c.Image.Create(ctx, &ImageCreateRequest{Filename: "f"}); return err },
+		"GetImageUploadURL":    func() error { _, err := c.Image.UploadURL(ctx, "pre", 1); return err },
+		"ListImageUploadParts": func() error { _, err := c.Image.ListParts(ctx, "pre"); return err },
+		"CompleteImageUpload":  func() error { _, err := c.Image.Complete(ctx, "pre"); return err },
 		"ImageUploadAsyncResult": func() error {
-			_, err := c.ImageUploadAsyncResult(ctx, "pre")
+			_, err := c.Image.AsyncResult(ctx, "pre")
 			return err
 		},
-		"MkdirImage":       func() error { _, err := c.MkdirImage(ctx, "", "d"); return err },
-		"CreateFileV2":     func() error { _, err := c.CreateFileV2(ctx, &CreateFileRequest{Filename: "f"}); return err },
-		"UploadDomains":    func() error { _, err := c.UploadDomains(ctx); return err },
-		"UploadSliceV2":    func() error { return c.UploadSliceV2(ctx, p.URL, "pre", 1, testMD5, body(), 3) },
-		"CompleteUploadV2": func() error { _, err := c.CompleteUploadV2(ctx, "pre"); return err },
+		"MkdirImage":       func() error { _, err := c.Image.Mkdir(ctx, "", "d"); return err },
+		"CreateFileV2":     func() error { _, err := c.Drive.CreateV2(ctx, &FileCreateRequest{Filename: "f"}); return err },
+		"UploadDomains":    func() error { _, err := c.Drive.UploadDomains(ctx); return err },
+		"UploadSliceV2":    func() error { return c.Drive.UploadSliceV2(ctx, p.URL, "pre", 1, testMD5, body(), 3) },
+		"CompleteUploadV2": func() error { _, err := c.Drive.CompleteV2(ctx, "pre"); return err },
 		"SingleUpload": func() error {
-			_, err := c.SingleUpload(ctx, p.URL, &SingleUploadRequest{Filename: "f", Etag: testMD5, Size: 3}, body())
+			_, err := c.Drive.SingleUpload(ctx, p.URL, &FileSingleUploadRequest{Filename: "f", Etag: testMD5, Size: 3}, body())
 			return err
 		},
-		"SHA1Reuse": func() error { _, _, err := c.SHA1Reuse(ctx, &SHA1ReuseRequest{Filename: "f"}); return err },
+		"SHA1Reuse": func() error { _, err := c.Drive.SHA1Reuse(ctx, &FileSHA1ReuseRequest{Filename: "f"}); return err },
 		"PutSlice":  func() error { return c.PutSlice(ctx, p.URL+"/put?sig=1", body(), 3) },
 	}
 	for name, call := range calls {
@@ -198,11 +198,11 @@ func TestTokenRenewalFailureKeepsToken(t *testing.T) {
 	p.clock = clk.Now
 	c := newTestClient(t, p, WithTokenRefreshMargin(5*time.Minute))
 	c.now = clk.Now
-	_, err := c.GetUploadURL(boundedCtx(t), "pre", 1)
+	_, err := c.Drive.UploadURL(boundedCtx(t), "pre", 1)
 	require.NoError(t, err)
 	p.handle(pathAccessToken, withStatus(http.StatusBadGateway, "down"))
 	clk.Advance(56 * time.Minute) // within the margin: renewal due
-	_, err = c.GetUploadURL(boundedCtx(t), "pre", 1)
+	_, err = c.Drive.UploadURL(boundedCtx(t), "pre", 1)
 	require.NoError(t, err)
 	reqs := p.requests(pathGetUploadURL)
 	require.Len(t, reqs, 2)

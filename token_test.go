@@ -60,7 +60,7 @@ func TestTokenCached(t *testing.T) {
 	p := newFakePlatform(t)
 	c := newTestClient(t, p)
 	for range 20 {
-		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 1, p.count(pathAccessToken))
@@ -78,7 +78,7 @@ func TestTokenExpiredAtOffset(t *testing.T) {
 	p.handle(pathAccessToken, okData(map[string]any{"accessToken": "tok-a", "expiredAt": "2030-01-01T08:00:00+08:00"}))
 	p.accept("tok-a")
 	c := newTestClient(t, p)
-	_, err := c.CompleteUpload(t.Context(), "pre")
+	_, err := c.Drive.Complete(t.Context(), "pre")
 	require.NoError(t, err)
 	assert.True(t, c.tokens.cur.ExpiresAt.Equal(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)), "got %v", c.tokens.cur.ExpiresAt)
 }
@@ -98,7 +98,7 @@ func TestTokenEarlyRefresh(t *testing.T) {
 
 	call := func() {
 		t.Helper()
-		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.NoError(t, err)
 	}
 	call()
@@ -112,13 +112,21 @@ func TestTokenEarlyRefresh(t *testing.T) {
 	assert.Equal(t, 1, p.count(pathAccessToken))
 
 	clk.Advance(2 * time.Minute) // 4 min before expiry: within the margin
+	old := c.tokens.cur.AccessToken
+	call() // sends the current token; the renewal runs in the background
+	require.Eventually(t, func() bool {
+		c.tokens.mu.Lock()
+		defer c.tokens.mu.Unlock()
+		return c.tokens.cur.AccessToken != old
+	}, 10*time.Second, time.Millisecond, "renewed")
 	call()
 	assert.Equal(t, 2, p.count(pathAccessToken))
 
 	reqs := p.requests(pathGetUploadURL)
-	require.Len(t, reqs, 3)
+	require.Len(t, reqs, 4)
 	assert.Equal(t, bearer(reqs[0]), bearer(reqs[1]))
-	assert.NotEqual(t, bearer(reqs[1]), bearer(reqs[2]), "the renewed token is sent")
+	assert.Equal(t, bearer(reqs[1]), bearer(reqs[2]), "still valid: sent while the renewal runs")
+	assert.NotEqual(t, bearer(reqs[2]), bearer(reqs[3]), "the renewed token is sent")
 }
 
 // TestTokenShortLived: a token whose whole life is shorter than the margin
@@ -133,12 +141,12 @@ func TestTokenShortLived(t *testing.T) {
 	c.now = clk.Now
 
 	for range 5 {
-		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 1, p.count(pathAccessToken))
 	clk.Advance(61 * time.Second)
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, 2, p.count(pathAccessToken))
 }
@@ -156,11 +164,11 @@ func TestTokenUnreadableExpiry(t *testing.T) {
 	})
 	c := newTestClient(t, p)
 	c.now = clk.Now
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.True(t, c.tokens.cur.ExpiresAt.IsZero())
 	clk.Advance(365 * 24 * time.Hour)
-	_, err = c.GetUploadURL(t.Context(), "pre", 1)
+	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, 1, p.count(pathAccessToken))
 }
@@ -176,7 +184,7 @@ func TestTokenSingleFlight(t *testing.T) {
 	c := newTestClient(t, p)
 	c.now = clk.Now
 
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	require.Equal(t, 1, p.count(pathAccessToken))
 	clk.Advance(2 * time.Hour) // expired
@@ -194,7 +202,7 @@ func TestTokenSingleFlight(t *testing.T) {
 	for range 100 {
 		wg.Go(func() {
 			started.Done()
-			_, err := c.GetUploadURL(t.Context(), "pre", 1)
+			_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 			errs <- err
 		})
 	}
@@ -222,11 +230,11 @@ func TestToken401RefreshReplay(t *testing.T) {
 	t.Parallel()
 	p := newFakePlatform(t)
 	c := newTestClient(t, p)
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 
 	p.revokeAll()
-	_, err = c.CompleteUpload(t.Context(), "pre")
+	_, err = c.Drive.Complete(t.Context(), "pre")
 	require.NoError(t, err)
 	assert.Equal(t, 2, p.count(pathAccessToken), "exactly one extra access_token call")
 	reqs := p.requests(pathComplete)
@@ -239,7 +247,7 @@ func TestToken401Burst(t *testing.T) {
 	t.Parallel()
 	p := newFakePlatform(t)
 	c := newTestClient(t, p)
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	p.revokeAll()
 
@@ -247,7 +255,7 @@ func TestToken401Burst(t *testing.T) {
 	var failed atomic.Int32
 	for range 50 {
 		wg.Go(func() {
-			if _, err := c.GetUploadURL(t.Context(), "pre", 1); err != nil {
+			if _, err := c.Drive.UploadURL(t.Context(), "pre", 1); err != nil {
 				failed.Add(1)
 			}
 		})
@@ -266,7 +274,7 @@ func TestToken401NoLoopWhenRefreshFails(t *testing.T) {
 		p := newFakePlatform(t)
 		p.handle(pathAccessToken, withCode(401, "clientSecret invalid"))
 		c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
-		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.ErrorIs(t, err, ErrUnauthorized)
 		assert.Equal(t, 1, p.count(pathAccessToken))
 		assert.Equal(t, 1, p.total())
@@ -275,12 +283,12 @@ func TestToken401NoLoopWhenRefreshFails(t *testing.T) {
 		t.Parallel()
 		p := newFakePlatform(t)
 		c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
-		_, err := c.GetUploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.NoError(t, err)
 		p.revokeAll()
 		p.handle(pathAccessToken, withCode(401, "tokens number has exceeded the limit"))
 
-		_, err = c.GetUploadURL(t.Context(), "pre", 1)
+		_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.ErrorIs(t, err, ErrUnauthorized)
 		assert.Equal(t, 2, p.count(pathAccessToken))
 		assert.Equal(t, 2, p.count(pathGetUploadURL))
@@ -288,7 +296,7 @@ func TestToken401NoLoopWhenRefreshFails(t *testing.T) {
 
 		// The next call within the cool-down sends nothing: no token to
 		// send, and the platform refused to mint one.
-		_, err = c.GetUploadURL(t.Context(), "pre", 1)
+		_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.ErrorIs(t, err, ErrUnauthorized)
 		require.ErrorIs(t, err, ErrTokenLimit)
 		assert.Equal(t, 2, p.count(pathAccessToken))
@@ -320,7 +328,7 @@ func TestTokenFetchFailureRetriedOnce(t *testing.T) {
 			p := newFakePlatform(t)
 			p.handle(pathAccessToken, tt.fail)
 			c := newTestClient(t, p, WithRetry(3, time.Millisecond, time.Millisecond))
-			_, err := c.GetUploadURL(t.Context(), "pre", 1)
+			_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "access token")
 			assert.Equal(t, tt.calls, p.count(pathAccessToken))
@@ -339,14 +347,14 @@ func TestAccessTokenWithoutCredentials(t *testing.T) {
 		WithRetry(3, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
 
-	_, err = c.GetUploadURL(t.Context(), "pre", 1)
+	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, "given-token", bearer(p.requests(pathGetUploadURL)[0]))
 
 	p.revokeAll()
-	_, err = c.GetUploadURL(t.Context(), "pre", 1)
+	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.ErrorIs(t, err, ErrUnauthorized)
-	_, err = c.GetUploadURL(t.Context(), "pre", 1)
+	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.ErrorIs(t, err, ErrUnauthorized)
 	assert.Zero(t, p.count(pathAccessToken))
 	assert.Equal(t, 2, p.count(pathGetUploadURL), "a refused token is not sent again")
@@ -359,7 +367,7 @@ func TestTokenStoreShared(t *testing.T) {
 	p := newFakePlatform(t)
 	store := &memStore{}
 	c1 := newTestClient(t, p, WithTokenStore(store))
-	_, err := c1.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c1.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	require.Equal(t, 1, p.count(pathAccessToken))
 	require.Equal(t, 1, store.saves)
@@ -368,7 +376,7 @@ func TestTokenStoreShared(t *testing.T) {
 	assert.False(t, saved.ExpiresAt.IsZero())
 
 	c2 := newTestClient(t, p, WithTokenStore(store))
-	_, err = c2.GetUploadURL(t.Context(), "pre", 1)
+	_, err = c2.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, 1, p.count(pathAccessToken), "the stored token is reused")
 	reqs := p.requests(pathGetUploadURL)
@@ -378,7 +386,7 @@ func TestTokenStoreShared(t *testing.T) {
 	// A client with only the store (no credentials) works too.
 	c3, err := New("", "", WithBaseURL(p.URL), WithTokenStore(store), WithoutRateLimits())
 	require.NoError(t, err)
-	_, err = c3.GetUploadURL(t.Context(), "pre", 1)
+	_, err = c3.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, 1, p.count(pathAccessToken))
 }
@@ -391,7 +399,7 @@ func TestTokenStoreRefusedNotReused(t *testing.T) {
 	store := &memStore{tok: Token{AccessToken: "stale-token", ExpiresAt: time.Now().Add(24 * time.Hour)}}
 	c := newTestClient(t, p, WithTokenStore(store))
 
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	reqs := p.requests(pathGetUploadURL)
 	require.Len(t, reqs, 2)
@@ -408,7 +416,7 @@ func TestTokenStoreNearExpiry(t *testing.T) {
 	p.accept("old-token")
 	store := &memStore{tok: Token{AccessToken: "old-token", ExpiresAt: time.Now().Add(time.Minute)}}
 	c := newTestClient(t, p, WithTokenStore(store))
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, 1, p.count(pathAccessToken))
 	assert.NotEqual(t, "old-token", bearer(p.requests(pathGetUploadURL)[0]))
@@ -421,7 +429,7 @@ func TestTokenStoreFailures(t *testing.T) {
 	store := &memStore{loadErr: errors.New("disk on fire"), saveErr: errors.New("read-only")}
 	var logs syncBuffer
 	c := newTestClient(t, p, WithTokenStore(store), WithLogger(debugLogger(t, &logs)))
-	_, err := c.GetUploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, 1, p.count(pathAccessToken))
 	assert.Contains(t, logs.String(), "disk on fire")

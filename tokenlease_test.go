@@ -127,7 +127,7 @@ func TestLeaseMintsAndSavesUnderTheLease(t *testing.T) {
 	store := newMemLeaser(pan123.Token{})
 	var log bytes.Buffer
 	srv, c := leaseClient(t, store, "", &log)
-	_, err := c.ListFiles(t.Context(), 0, 0, 100)
+	_, err := c.Drive.List(t.Context(), 0, 0, 100)
 	require.NoError(t, err)
 	require.Equal(t, 1, srv.TokensIssued())
 	require.Equal(t, []string{"lease", "lease save", "save", "release"}, store.Events())
@@ -138,7 +138,7 @@ func TestLeaseReleasedWhenMintingFails(t *testing.T) {
 	store := newMemLeaser(pan123.Token{})
 	var log bytes.Buffer
 	_, c := leaseClient(t, store, "wrong-secret", &log)
-	_, err := c.ListFiles(t.Context(), 0, 0, 100)
+	_, err := c.Drive.List(t.Context(), 0, 0, 100)
 	require.Error(t, err)
 	require.Equal(t, []string{"lease", "release"}, store.Events())
 }
@@ -152,7 +152,7 @@ func TestLeaseWaiterLoadsTheHoldersToken(t *testing.T) {
 	srv, c := leaseClient(t, store, "", &log)
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.ListFiles(t.Context(), 0, 0, 100)
+		_, err := c.Drive.List(t.Context(), 0, 0, 100)
 		done <- err
 	}()
 	for range 3 { // the first Load is renew's own; then it polls
@@ -174,14 +174,14 @@ func TestLeaseWaitEndsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.ListFiles(ctx, 0, 0, 100)
+		_, err := c.Drive.List(ctx, 0, 0, 100)
 		done <- err
 	}()
 	waitLoad(t, store, done)
 	cancel()
 	require.ErrorIs(t, <-done, context.Canceled)
 	require.NoError(t, store.Save(t.Context(), pan123.Token{AccessToken: srv.IssueToken()}))
-	_, err := c.ListFiles(t.Context(), 0, 0, 100)
+	_, err := c.Drive.List(t.Context(), 0, 0, 100)
 	require.NoError(t, err)
 	require.Zero(t, srv.TokensIssued())
 }
@@ -195,7 +195,7 @@ func TestLeaseWaitIsBounded(t *testing.T) {
 	var log bytes.Buffer
 	srv, c := leaseClient(t, store, "", &log)
 	start := time.Now()
-	_, err := c.ListFiles(t.Context(), 0, 0, 100)
+	_, err := c.Drive.List(t.Context(), 0, 0, 100)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, time.Since(start), 2*store.ttl)
 	require.Equal(t, 1, srv.TokensIssued())
@@ -208,7 +208,7 @@ func TestLeaseErrorFallsBackToThePlainStore(t *testing.T) {
 	store.leaseErr = errors.New("lock: no such device")
 	var log bytes.Buffer
 	srv, c := leaseClient(t, store, "", &log)
-	_, err := c.ListFiles(t.Context(), 0, 0, 100)
+	_, err := c.Drive.List(t.Context(), 0, 0, 100)
 	require.NoError(t, err)
 	require.Equal(t, 1, srv.TokensIssued())
 	require.Equal(t, []string{"save"}, store.Events())
@@ -222,7 +222,7 @@ func TestLeaseSaveRefused(t *testing.T) {
 	store.saveErr = errors.New("a newer token is stored")
 	var log bytes.Buffer
 	srv, c := leaseClient(t, store, "", &log)
-	_, err := c.ListFiles(t.Context(), 0, 0, 100)
+	_, err := c.Drive.List(t.Context(), 0, 0, 100)
 	require.NoError(t, err)
 	require.Equal(t, 1, srv.TokensIssued())
 	require.Equal(t, []string{"lease", "lease save", "release"}, store.Events())
@@ -235,10 +235,10 @@ func TestLeaseRefusedTokenIsNotReused(t *testing.T) {
 	var log bytes.Buffer
 	store := newMemLeaser(pan123.Token{})
 	srv, c := leaseClient(t, store, "", &log)
-	_, err := c.ListFiles(t.Context(), 0, 0, 100)
+	_, err := c.Drive.List(t.Context(), 0, 0, 100)
 	require.NoError(t, err)
 	srv.ExpireTokens()
-	_, err = c.ListFiles(t.Context(), 0, 0, 100)
+	_, err = c.Drive.List(t.Context(), 0, 0, 100)
 	require.NoError(t, err)
 	require.Equal(t, 2, srv.TokensIssued())
 	require.Equal(t, []string{"lease", "lease save", "save", "release", "lease", "lease save", "save", "release"}, store.Events())
@@ -250,7 +250,7 @@ func TestLeaseReleasedOnPanic(t *testing.T) {
 	store.loadPanic = true
 	var log bytes.Buffer
 	_, c := leaseClient(t, store, "", &log)
-	_, err := c.ListFiles(t.Context(), 0, 0, 100)
+	_, err := c.Drive.List(t.Context(), 0, 0, 100)
 	require.ErrorContains(t, err, "panic")
 	require.Equal(t, []string{"lease", "release"}, store.Events())
 }

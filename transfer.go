@@ -3,7 +3,6 @@ package pan123
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -22,6 +21,8 @@ func parsePresignedURL(presignedURL string) (*url.URL, error) {
 // get_upload_url's answer asks: Content-Length set, Content-Type
 // application/octet-stream, and neither Authorization nor Platform (the URL
 // carries its own signature). It makes one attempt; the Uploader retries.
+// Only ctx bounds the call (the Uploader adds its stall and response
+// timeouts): give it a deadline.
 // A non-2xx answer is an *APIError whose Path is the URL without its query.
 func (c *Client) PutSlice(ctx context.Context, presignedURL string, body io.Reader, size int64) error {
 	if err := checkCtx(ctx); err != nil {
@@ -42,7 +43,7 @@ func (c *Client) PutSlice(ctx context.Context, presignedURL string, body io.Read
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := c.data.Do(req)
 	if err != nil {
-		return fmt.Errorf("put slice: %w", redact(err))
+		return requestError(http.MethodPut, sanitizeURL(presignedURL), err)
 	}
 	defer resp.Body.Close()
 	// Read a little of the answer so the connection can be reused; bodies of

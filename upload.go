@@ -257,7 +257,7 @@ type source struct {
 func openFileSource(path string, wantSize int64) (*source, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err) // *PathError: errors.Is(err, fs.ErrNotExist) holds
+		return nil, mark(ErrInvalidInput, err) // *PathError: errors.Is(err, fs.ErrNotExist) holds
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
@@ -367,7 +367,7 @@ func seekableSource(ra io.ReaderAt, sk io.Seeker, want int64) (*source, error) {
 func spool(ctx context.Context, r io.Reader, dir string, want int64, rep *reporter) (*source, string, error) {
 	f, err := os.CreateTemp(dir, "pan123-spool-*")
 	if err != nil {
-		return nil, "", fmt.Errorf("pan123: spool: %w", err)
+		return nil, "", wrapf(err, "spool")
 	}
 	remove := func() { f.Close(); os.Remove(f.Name()) }
 	h := md5.New()
@@ -390,7 +390,7 @@ func spool(ctx context.Context, r io.Reader, dir string, want int64, rep *report
 		if errors.Is(err, ErrInvalidInput) {
 			return nil, "", err
 		}
-		return nil, "", fmt.Errorf("pan123: spool: %w", err)
+		return nil, "", wrapf(err, "spool")
 	}
 	return &source{r: f, size: n, close: remove}, hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -434,7 +434,7 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("pan123: hash %s: %w", t.name(), err)
+			return nil, wrapf(err, "hash %s", t.name())
 		}
 	}
 	return u.upload(ctx, cfg, src, sum, t, rep, track)
@@ -561,7 +561,7 @@ func (j *job) skippedBytes(plan []slicePlan) int64 {
 }
 
 // fail wraps err with the session; errors.Is(err, ctx.Err()) still holds.
-// File sources keep what ResumeFile and ResumeImage need.
+// File sources keep what ResumeFile and ResumeImageFile need.
 func (j *job) fail(sliceNo int, err error) error {
 	ue := &UploadError{FileName: j.t.name(), PreuploadID: j.sess.preuploadID, SliceNo: sliceNo, Err: err}
 	if j.src.path != "" && j.sess.preuploadID != "" {
@@ -649,14 +649,9 @@ func (j *job) sendSlice(ctx context.Context, s slicePlan) error {
 			return &sliceError{no: s.No, err: err}
 		}
 		j.rep.slice(EventSliceRetry, s.No, -sent, err)
-		var hint time.Duration
-		var ae *APIError
-		if errors.As(err, &ae) {
-			hint = ae.RetryAfter
-		}
-		d := pol.delay(attempt, hint)
-		j.c.log.WarnContext(ctx, "pan123: retrying slice", "slice", s.No, "attempt", attempt, "wait", d, "err", err)
-		if err := sleepCtx(ctx, d); err != nil {
+		if err := pol.backoff(ctx, attempt, err, 0, func(d time.Duration) {
+			j.c.log.WarnContext(ctx, "pan123: retrying slice", "slice", s.No, "attempt", attempt, "wait", d, "err", err)
+		}); err != nil {
 			return err
 		}
 	}
@@ -834,7 +829,7 @@ func (j *job) complete(ctx context.Context) (string, error) {
 		case err == nil, errors.Is(err, ErrVerifying):
 			// not yet
 		case refusedCompletion(err):
-			return "", fmt.Errorf("%w: %w", ErrCompleteRefused, err)
+			return "", mark(ErrCompleteRefused, err)
 		case dctx.Err() == nil && (retryable(dctx, err) || businessCode(err)):
 			// Not a refusal: the platform may still finish the file.
 			j.c.log.WarnContext(ctx, "pan123: completion call failed; asking again", "file", j.t.name(), "err", err)
@@ -885,153 +880,4 @@ func completeErr(ctx, dctx context.Context, err error) error {
 		return ErrCompleteTimeout
 	}
 	return err
-}
-
-// completion is a family-neutral answer of upload_complete / async_result.
-type completion struct {
-	async, completed bool
-	fileID           string
-}
-
-// v1Done reads a V1-style upload_complete answer (drive and image bed) as
-// the V1 flow page does: finished when async is false and fileID is
-// non-zero. The page does not mention completed, while the field table
-// lists it; the SDK follows the flow page and does not require it. V2 is
-// not read this way: its page asks for completed=true.
-func (r completion) v1Done() completion {
-	r.completed = r.completed || (!r.async && r.fileID != "" && r.fileID != "0")
-	return r
-}
-
-// created is a family-neutral answer of create.
-type created struct {
-	reuse       bool
-	fileID      string
-	preuploadID string
-	sliceSize   int64
-	servers     []string
-}
-
-// target is one destination family: how to create, send a slice, complete.
-type target interface {
-	name() string
-	dest() string // family, parent and name: what a checkpoint is keyed on
-	create(ctx context.Context, md5 string, size int64) (created, error)
-	sendSlice(ctx context.Context, s session, p slicePlan, attempt int, body io.Reader) error // attempt is 1-based
-	listParts(ctx context.Context, s session) ([]UploadPart, error)
-	complete(ctx context.Context, s session) (completion, error)
-	asyncResult(ctx context.Context, s session) (completion, error)
-}
-
-// putV1 is the V1 slice send of both families: a fresh URL (fetched while
-// the previous slice was sending, see urlAhead), then the PUT.
-func putV1(ctx context.Context, c *Client, urlPath string, s session, p slicePlan, body io.Reader) error {
-	u, err := s.urls.get(ctx, p.No, func(ctx context.Context, no int) (string, error) {
-		u, err := c.getUploadURL(ctx, urlPath, s.preuploadID, no)
-		if err != nil {
-			return "", fmt.Errorf("get upload url: %w", err)
-		}
-		if u.PresignedURL == "" {
-			return "", protocolError("get_upload_url answered an empty presignedURL")
-		}
-		// Checked here too, so that a bad answer fetches nothing ahead.
-		if _, err := parsePresignedURL(u.PresignedURL); err != nil {
-			return "", err
-		}
-		return u.PresignedURL, nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.PutSlice(ctx, u, body, p.Size)
-}
-
-type driveTarget struct {
-	c  *Client
-	in FileInput
-}
-
-func (t *driveTarget) name() string { return t.in.Name }
-
-func (t *driveTarget) dest() string {
-	return fmt.Sprintf("drive/%d/%s/dup%d/dir%v", t.in.ParentFileID, t.in.Name, t.in.Duplicate, t.in.ContainDir)
-}
-
-func (t *driveTarget) create(ctx context.Context, sum string, size int64) (created, error) {
-	r, err := t.c.CreateFile(ctx, &CreateFileRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
-		Etag: sum, Size: size, Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir})
-	if err != nil {
-		return created{}, err
-	}
-	return created{reuse: r.Reuse, fileID: strconv.FormatInt(r.FileID, 10), preuploadID: r.PreuploadID,
-		sliceSize: r.SliceSize, servers: r.Servers}, nil
-}
-
-func (t *driveTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ int, body io.Reader) error {
-	return putV1(ctx, t.c, pathGetUploadURL, s, p, body)
-}
-
-func (t *driveTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
-	return t.c.ListUploadParts(ctx, s.preuploadID)
-}
-
-func (t *driveTarget) complete(ctx context.Context, s session) (completion, error) {
-	r, err := t.c.driveComplete(ctx, pathComplete, s.preuploadID, true)
-	return r.v1Done(), err
-}
-
-func (t *driveTarget) asyncResult(ctx context.Context, s session) (completion, error) {
-	return t.c.driveComplete(ctx, pathAsyncResult, s.preuploadID, true)
-}
-
-// driveComplete is upload_complete or upload_async_result for the poller:
-// code 20103 comes back at once, as the poller keeps its own schedule.
-func (c *Client) driveComplete(ctx context.Context, path, preuploadID string, verifyingIsFinal bool) (completion, error) {
-	var d completeData
-	err := c.sessionCall(ctx, path, preuploadID, &d, verifyingIsFinal)
-	return completion{async: d.Async, completed: d.Completed, fileID: strconv.FormatInt(int64(d.FileID), 10)}, err
-}
-
-type imageTarget struct {
-	c  *Client
-	in ImageInput
-}
-
-func (t *imageTarget) name() string { return t.in.Name }
-
-func (t *imageTarget) dest() string { return "image/" + t.in.ParentID + "/" + t.in.Name }
-
-func (t *imageTarget) create(ctx context.Context, sum string, size int64) (created, error) {
-	r, err := t.c.CreateImage(ctx, &CreateImageRequest{ParentFileID: t.in.ParentID, Filename: t.in.Name, Etag: sum, Size: size})
-	if err != nil {
-		return created{}, err
-	}
-	return created{reuse: r.Reuse, fileID: r.FileID, preuploadID: r.PreuploadID, sliceSize: r.SliceSize}, nil
-}
-
-func (t *imageTarget) sendSlice(ctx context.Context, s session, p slicePlan, _ int, body io.Reader) error {
-	return putV1(ctx, t.c, pathOSSGetUploadURL, s, p, body)
-}
-
-func (t *imageTarget) listParts(ctx context.Context, s session) ([]UploadPart, error) {
-	return t.c.ListImageUploadParts(ctx, s.preuploadID)
-}
-
-func (t *imageTarget) complete(ctx context.Context, s session) (completion, error) {
-	r, err := t.poll(ctx, pathOSSComplete, s)
-	return r.v1Done(), err
-}
-
-func (t *imageTarget) asyncResult(ctx context.Context, s session) (completion, error) {
-	return t.poll(ctx, pathOSSAsyncResult, s)
-}
-
-// poll is upload_complete or upload_async_result for the poller (code 20103
-// comes back at once, as in driveComplete).
-func (t *imageTarget) poll(ctx context.Context, path string, s session) (completion, error) {
-	r, err := t.c.completeImage(ctx, path, s.preuploadID, true)
-	if err != nil {
-		return completion{}, err
-	}
-	return completion{async: r.Async, completed: r.Completed, fileID: r.FileID}, nil
 }

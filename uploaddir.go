@@ -520,11 +520,11 @@ func (r *treeRun) find(ctx context.Context, rel string) (int64, map[string]FileI
 	if _, ok := parent.files[name]; ok {
 		return 0, nil, nil, fmt.Errorf("a file of the remote folder %d holds the name %q", parent.id, name)
 	}
-	id, err := r.u.c.Mkdir(ctx, parent.id, name)
+	id, err := r.u.c.Drive.Mkdir(ctx, parent.id, name)
 	if err != nil && ctx.Err() == nil {
 		// The folder exists (made meanwhile by someone else), or the mkdir
 		// failed and may have acted: EnsureDir makes it or finds it, once.
-		if id, err = r.u.c.EnsureDir(ctx, parent.id, name); err == nil {
+		if id, err = r.u.c.Drive.EnsureDir(ctx, parent.id, name); err == nil {
 			return r.list(ctx, id)
 		}
 	}
@@ -545,7 +545,7 @@ func (r *treeRun) list(ctx context.Context, id int64) (int64, map[string]FileInf
 		if pages == maxListPages {
 			return 0, nil, nil, protocolError("file list of folder %d: no last page after %d pages", id, pages)
 		}
-		page, err := r.u.c.ListFiles(ctx, id, cursor, MaxListLimit)
+		page, err := r.u.c.Drive.List(ctx, id, cursor, MaxListLimit)
 		if err != nil {
 			return 0, nil, nil, err
 		}

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// The V2 protocol of the drive (api.md §4): create answers upload servers,
+// The V2 protocol of the drive: create answers upload servers,
 // slices are posted there as multipart/form-data with their MD5, and
 // upload_complete is called again until the platform has the file. Small
 // files can go in one request (single-step upload), and a file whose SHA-1
@@ -34,19 +34,19 @@ const MaxSingleUploadSize int64 = 1 << 30
 // above it, V2 slices can be retried one by one and sent in parallel.
 const AutoSingleThreshold int64 = 16 << 20
 
-// CreateFileV2 starts a V2 drive upload (POST /upload/v2/file/create); the
-// answer's Servers are the hosts to post slices to. Replays as [Client.CreateFile].
-func (c *Client) CreateFileV2(ctx context.Context, req *CreateFileRequest) (*CreateFileResponse, error) {
-	return c.createFile(ctx, pathV2Create, req)
+// CreateV2 starts a V2 drive upload (POST /upload/v2/file/create); the
+// answer's Servers are the hosts to post slices to. Replays as [DriveService.Create].
+func (s *DriveService) CreateV2(ctx context.Context, req *FileCreateRequest) (*FileCreateResult, error) {
+	return s.c.createFile(ctx, pathV2Create, req)
 }
 
 // UploadDomains returns the upload hosts for single-step uploads
 // (GET /upload/v2/file/domain; its data is a bare array), as base URLs:
 // entries that are not usable (another scheme, no host) are left out, and a
 // bare host is taken as https. It fails when no entry is usable.
-func (c *Client) UploadDomains(ctx context.Context) ([]string, error) {
+func (s *DriveService) UploadDomains(ctx context.Context) ([]string, error) {
 	var hosts []string
-	if err := c.do(ctx, &call{method: http.MethodGet, path: pathV2Domain, out: &hosts, replay: true}); err != nil {
+	if err := s.c.do(ctx, &call{method: http.MethodGet, path: pathV2Domain, out: &hosts, replay: true}); err != nil {
 		return nil, err
 	}
 	return usableHosts("domain", hosts)
@@ -57,7 +57,7 @@ func (c *Client) UploadDomains(ctx context.Context) ([]string, error) {
 // seen; a single-step failure drops them sooner.
 const domainTTL = 10 * time.Minute
 
-// domainCache keeps the upload hosts of [Client.UploadDomains] for
+// domainCache keeps the upload hosts of [DriveService.UploadDomains] for
 // single-step uploads, so that a tree of small files costs one request per
 // file instead of two (domain is paced at 5/s).
 type domainCache struct {
@@ -81,7 +81,7 @@ func (c *Client) uploadHosts(ctx context.Context) ([]string, error) {
 		// Not bound to one waiter's context: the others use the answer.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultAPITimeout)
 		defer cancel()
-		hosts, err := c.UploadDomains(fctx)
+		hosts, err := c.Drive.UploadDomains(fctx)
 		if err == nil {
 			d.mu.Lock()
 			d.hosts, d.expires = hosts, c.now().Add(domainTTL)
@@ -143,29 +143,30 @@ func usableHosts(what string, list []string) ([]string, error) {
 // ({server}/upload/v2/file/slice) as multipart/form-data with the fields
 // preuploadID, sliceNo, sliceMD5 and slice. The slice is streamed from body
 // with a known Content-Length, never buffered. It makes one attempt; a 401
-// drops the token so that the next attempt gets a fresh one.
-func (c *Client) UploadSliceV2(ctx context.Context, server, preuploadID string, sliceNo int, sliceMD5 string, body io.Reader, size int64) error {
+// drops the token so that the next attempt gets a fresh one. Only ctx
+// bounds the call (the Uploader adds its stall and response timeouts).
+func (s *DriveService) UploadSliceV2(ctx context.Context, server, preuploadID string, sliceNo int, sliceMD5 string, body io.Reader, size int64) error {
 	server, err := uploadHost(server)
 	if err != nil {
 		return err
 	}
 	fields := [][2]string{{"preuploadID", preuploadID}, {"sliceNo", strconv.Itoa(sliceNo)}, {"sliceMD5", sliceMD5}}
-	return c.postForm(ctx, server, pathV2Slice, fields, "slice", fmt.Sprintf("slice%d", sliceNo), body, size, nil)
+	return s.c.postForm(ctx, server, pathV2Slice, fields, "slice", fmt.Sprintf("slice%d", sliceNo), body, size, nil)
 }
 
-// CompleteUploadV2 asks the platform to finish a V2 upload. While it verifies
+// CompleteV2 asks the platform to finish a V2 upload. While it verifies
 // the answer is Completed=false (or code 20103, ErrVerifying): call again
 // after a second. Keyed by the session, so it is replayed after ambiguous failures.
-func (c *Client) CompleteUploadV2(ctx context.Context, preuploadID string) (*CompleteResult, error) {
+func (s *DriveService) CompleteV2(ctx context.Context, preuploadID string) (*FileCompleteResult, error) {
 	var d completeData
-	if err := c.sessionCall(ctx, pathV2Complete, preuploadID, &d, false); err != nil {
+	if err := s.c.sessionCall(ctx, pathV2Complete, preuploadID, &d, false); err != nil {
 		return nil, err
 	}
-	return &CompleteResult{Completed: d.Completed, FileID: int64(d.FileID)}, nil
+	return &FileCompleteResult{Completed: d.Completed, FileID: int64(d.FileID)}, nil
 }
 
-// SingleUploadRequest describes a single-step upload (≤ 1 GB).
-type SingleUploadRequest struct {
+// FileSingleUploadRequest describes a single-step upload (≤ 1 GB).
+type FileSingleUploadRequest struct {
 	ParentFileID int64
 	Filename     string
 	Etag         string // whole-file MD5, lowercase hex
@@ -174,16 +175,17 @@ type SingleUploadRequest struct {
 	ContainDir   bool
 }
 
-// SingleUploadResult is the answer of a single-step upload.
-type SingleUploadResult struct {
+// FileSingleUploadResult is the answer of a single-step upload.
+type FileSingleUploadResult struct {
 	FileID    int64
 	Completed bool
 }
 
 // SingleUpload sends a whole file of req.Size bytes from body in one
-// multipart request to an upload host (see [Client.UploadDomains]). It makes
-// one attempt: body cannot be replayed.
-func (c *Client) SingleUpload(ctx context.Context, server string, req *SingleUploadRequest, body io.Reader) (*SingleUploadResult, error) {
+// multipart request to an upload host (see [DriveService.UploadDomains]). It makes
+// one attempt: body cannot be replayed. Only ctx bounds the call (the
+// Uploader adds its stall and response timeouts).
+func (s *DriveService) SingleUpload(ctx context.Context, server string, req *FileSingleUploadRequest, body io.Reader) (*FileSingleUploadResult, error) {
 	server, err := uploadHost(server)
 	if err != nil {
 		return nil, err
@@ -200,14 +202,14 @@ func (c *Client) SingleUpload(ctx context.Context, server string, req *SingleUpl
 		fields = append(fields, [2]string{"containDir", "true"})
 	}
 	var d completeData
-	if err := c.postForm(ctx, server, pathV2Single, fields, "file", req.Filename, body, req.Size, &d); err != nil {
+	if err := s.c.postForm(ctx, server, pathV2Single, fields, "file", req.Filename, body, req.Size, &d); err != nil {
 		return nil, err
 	}
-	return &SingleUploadResult{FileID: int64(d.FileID), Completed: d.Completed}, nil
+	return &FileSingleUploadResult{FileID: int64(d.FileID), Completed: d.Completed}, nil
 }
 
-// SHA1ReuseRequest asks for an instant upload by SHA-1 (POST /upload/v2/file/sha1_reuse).
-type SHA1ReuseRequest struct {
+// FileSHA1ReuseRequest asks for an instant upload by SHA-1 (POST /upload/v2/file/sha1_reuse).
+type FileSHA1ReuseRequest struct {
 	ParentFileID int64     `json:"parentFileID"`
 	Filename     string    `json:"filename"`
 	SHA1         string    `json:"sha1"` // lowercase hex
@@ -215,18 +217,26 @@ type SHA1ReuseRequest struct {
 	Duplicate    Duplicate `json:"duplicate,omitempty"`
 }
 
+// FileSHA1ReuseResult is the answer of sha1_reuse.
+type FileSHA1ReuseResult struct {
+	FileID int64 // the new file, when Reuse
+	Reuse  bool  // the platform had the content: the file exists now
+}
+
 // SHA1Reuse tries an instant upload by SHA-1 and size. Reuse false means
 // the platform does not have the content: upload it normally.
-func (c *Client) SHA1Reuse(ctx context.Context, req *SHA1ReuseRequest) (fileID int64, reuse bool, err error) {
+func (s *DriveService) SHA1Reuse(ctx context.Context, req *FileSHA1ReuseRequest) (*FileSHA1ReuseResult, error) {
 	if req == nil {
-		return 0, false, invalidInput("nil SHA1ReuseRequest")
+		return nil, invalidInput("nil FileSHA1ReuseRequest")
 	}
 	var d struct {
 		FileID flexInt `json:"fileID"`
 		Reuse  bool    `json:"reuse"`
 	}
-	err = c.do(ctx, &call{path: pathV2SHA1Reuse, body: req, out: &d, replay: req.Duplicate != KeepBoth})
-	return int64(d.FileID), d.Reuse, err
+	if err := s.c.do(ctx, &call{path: pathV2SHA1Reuse, body: req, out: &d, replay: req.Duplicate != KeepBoth}); err != nil {
+		return nil, err
+	}
+	return &FileSHA1ReuseResult{FileID: int64(d.FileID), Reuse: d.Reuse}, nil
 }
 
 // postForm streams a multipart/form-data POST: the text fields, then one
@@ -277,12 +287,12 @@ func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]st
 	req.Header.Set("User-Agent", c.ua)
 	resp, err := c.data.Do(req)
 	if err != nil {
-		return fmt.Errorf("post %s: %w", path, redact(err))
+		return requestError(http.MethodPost, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody+1))
 	if err != nil {
-		return fmt.Errorf("post %s: read answer: %w", path, err)
+		return wrapf(err, "POST %s: read answer", path)
 	}
 	if len(b) > maxAPIBody {
 		// As on the API host: an oversized answer is refused, not decoded
@@ -349,7 +359,7 @@ func (t *v2Target) hashPass(r io.ReaderAt, off, n int64, onRead func(int)) (stri
 }
 
 func (t *v2Target) create(ctx context.Context, sum string, size int64) (created, error) {
-	r, err := t.c.CreateFileV2(ctx, &CreateFileRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
+	r, err := t.c.Drive.CreateV2(ctx, &FileCreateRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name,
 		Etag: sum, Size: size, Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir})
 	if err != nil {
 		return created{}, err
@@ -391,7 +401,7 @@ func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attemp
 		}
 	}
 	server := s.servers[(p.No-1+attempt-1)%len(s.servers)]
-	return t.c.UploadSliceV2(ctx, server, s.preuploadID, p.No, sum, body, p.Size)
+	return t.c.Drive.UploadSliceV2(ctx, server, s.preuploadID, p.No, sum, body, p.Size)
 }
 
 func (t *v2Target) listParts(context.Context, session) ([]UploadPart, error) {
@@ -436,14 +446,15 @@ func sha1First(ctx context.Context, t target, size int64, rep *reporter) (*uploa
 	if err != nil {
 		return nil, err
 	}
-	id, reuse, err := c.SHA1Reuse(ctx, &SHA1ReuseRequest{ParentFileID: in.ParentFileID, Filename: in.Name,
+	r, err := c.Drive.SHA1Reuse(ctx, &FileSHA1ReuseRequest{ParentFileID: in.ParentFileID, Filename: in.Name,
 		SHA1: sum, Size: size, Duplicate: in.Duplicate})
 	if err != nil {
 		return nil, &UploadError{FileName: in.Name, Err: err}
 	}
-	if !reuse {
+	if !r.Reuse {
 		return nil, nil
 	}
+	id := r.FileID
 	if id <= 0 {
 		return nil, &UploadError{FileName: in.Name, Err: protocolError("sha1_reuse answered reuse=true without a file ID")}
 	}
@@ -474,7 +485,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 	}
 	rep.phase(PhaseUploading, 1)
 	pol := cfg.sliceRetry
-	req := &SingleUploadRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name, Etag: sum, Size: src.size,
+	req := &FileSingleUploadRequest{ParentFileID: t.in.ParentFileID, Filename: t.in.Name, Etag: sum, Size: src.size,
 		Duplicate: t.in.Duplicate, ContainDir: t.in.ContainDir}
 	ambiguousBefore := false // an earlier attempt may have stored the file
 	for attempt := 1; ; attempt++ {
@@ -520,13 +531,11 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 			return nil, &UploadError{FileName: t.in.Name, Err: err}
 		}
 		rep.slice(EventSliceRetry, 1, -sent, err)
-		var hint time.Duration
+		var floor time.Duration
 		if queued {
-			hint = time.Second // "请慢一点"
-		} else if ae != nil {
-			hint = ae.RetryAfter
+			floor = time.Second // "请慢一点"
 		}
-		if err := sleepCtx(ctx, pol.delay(attempt, hint)); err != nil {
+		if err := pol.backoff(ctx, attempt, err, floor, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -534,11 +543,11 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 
 // sendOnce makes one single-step attempt with the stall detector of slice
 // sends, and reports how many bytes left.
-func (t *singleTarget) sendOnce(ctx context.Context, cfg uploadConfig, host string, req *SingleUploadRequest, src *source, rep *reporter) (*SingleUploadResult, int64, error) {
-	var r *SingleUploadResult
+func (t *singleTarget) sendOnce(ctx context.Context, cfg uploadConfig, host string, req *FileSingleUploadRequest, src *source, rep *reporter) (*FileSingleUploadResult, int64, error) {
+	var r *FileSingleUploadResult
 	sent, err := sendWithStall(ctx, cfg, caps{t.c.bw, cfg.bw}, src.r, src.off, src.size, rep, func(ctx context.Context, body *sliceBody) error {
 		var err error
-		r, err = t.c.SingleUpload(ctx, host, req, body)
+		r, err = t.c.Drive.SingleUpload(ctx, host, req, body)
 		return err
 	})
 	return r, sent, err

@@ -254,21 +254,21 @@ func TestUploadImageIgnoresProtocol(t *testing.T) {
 func TestV2LowLevel(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	hosts, err := e.c.UploadDomains(ctx)
+	hosts, err := e.c.Drive.UploadDomains(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, e.srv.UploadServers(), hosts)
 
-	err = e.c.UploadSliceV2(ctx, "ftp://upload.example", "p", 1, md5hex(nil), strings.NewReader("x"), 1)
+	err = e.c.Drive.UploadSliceV2(ctx, "ftp://upload.example", "p", 1, md5hex(nil), strings.NewReader("x"), 1)
 	require.ErrorIs(t, err, pan123.ErrProtocol, "another scheme (a bare host is taken as https)")
-	_, err = e.c.SingleUpload(ctx, hosts[0], &pan123.SingleUploadRequest{Filename: "a", Etag: md5hex(nil), Size: pan123.MaxSingleUploadSize + 1}, strings.NewReader(""))
+	_, err = e.c.Drive.SingleUpload(ctx, hosts[0], &pan123.FileSingleUploadRequest{Filename: "a", Etag: md5hex(nil), Size: pan123.MaxSingleUploadSize + 1}, strings.NewReader(""))
 	require.ErrorIs(t, err, pan123.ErrInvalidInput)
-	_, _, err = e.c.SHA1Reuse(ctx, nil)
+	_, err = e.c.Drive.SHA1Reuse(ctx, nil)
 	require.ErrorIs(t, err, pan123.ErrInvalidInput)
 	assert.Equal(t, []pan123test.Op{pan123test.OpAccessToken, pan123test.OpV2Domain}, ops(e.srv))
 
 	// A whole single-step upload by hand.
 	data := []byte("single-step body")
-	r, err := e.c.SingleUpload(ctx, hosts[0], &pan123.SingleUploadRequest{Filename: "s.txt", Etag: md5hex(data), Size: int64(len(data))}, bytes.NewReader(data))
+	r, err := e.c.Drive.SingleUpload(ctx, hosts[0], &pan123.FileSingleUploadRequest{Filename: "s.txt", Etag: md5hex(data), Size: int64(len(data))}, bytes.NewReader(data))
 	require.NoError(t, err)
 	assert.True(t, r.Completed)
 	f, ok := e.srv.File(r.FileID)
@@ -276,20 +276,20 @@ func TestV2LowLevel(t *testing.T) {
 	assert.Equal(t, data, f.Data)
 
 	// And a V2 session by hand: create, one slice, complete.
-	cr, err := e.c.CreateFileV2(ctx, &pan123.CreateFileRequest{Filename: "v2.txt", Etag: md5hex(append(data, '!')), Size: int64(len(data)) + 1})
+	cr, err := e.c.Drive.CreateV2(ctx, &pan123.FileCreateRequest{Filename: "v2.txt", Etag: md5hex(append(data, '!')), Size: int64(len(data)) + 1})
 	require.NoError(t, err)
 	require.NotEmpty(t, cr.Servers)
 	body := append(append([]byte(nil), data...), '!')
-	require.NoError(t, e.c.UploadSliceV2(ctx, cr.Servers[0], cr.PreuploadID, 1, md5hex(body), bytes.NewReader(body), int64(len(body))))
-	done, err := e.c.CompleteUploadV2(ctx, cr.PreuploadID)
+	require.NoError(t, e.c.Drive.UploadSliceV2(ctx, cr.Servers[0], cr.PreuploadID, 1, md5hex(body), bytes.NewReader(body), int64(len(body))))
+	done, err := e.c.Drive.CompleteV2(ctx, cr.PreuploadID)
 	require.NoError(t, err)
 	assert.True(t, done.Completed)
 	assert.NotZero(t, done.FileID)
 
 	// A wrong slice MD5 is the platform's business error, not retried.
-	cr, err = e.c.CreateFileV2(ctx, &pan123.CreateFileRequest{Filename: "bad.txt", Etag: md5hex([]byte("xyz")), Size: 3})
+	cr, err = e.c.Drive.CreateV2(ctx, &pan123.FileCreateRequest{Filename: "bad.txt", Etag: md5hex([]byte("xyz")), Size: 3})
 	require.NoError(t, err)
-	err = e.c.UploadSliceV2(ctx, cr.Servers[0], cr.PreuploadID, 1, md5hex([]byte("abc")), strings.NewReader("xyz"), 3)
+	err = e.c.Drive.UploadSliceV2(ctx, cr.Servers[0], cr.PreuploadID, 1, md5hex([]byte("abc")), strings.NewReader("xyz"), 3)
 	var ae *pan123.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 1, ae.Code)

@@ -5,7 +5,7 @@ import (
 	"unicode/utf8"
 )
 
-// Platform limits (api.md §7).
+// Platform limits.
 const (
 	// MaxFileSize is the platform's cap for one uploaded file: 10 GB.
 	MaxFileSize int64 = 10 << 30
@@ -21,7 +21,8 @@ const (
 	maxSlices = 10000
 )
 
-// forbiddenNameChars may not appear in a file or folder name (api.md §7.3).
+// forbiddenNameChars may not appear in a file or folder name (the
+// platform's create and mkdir pages).
 const forbiddenNameChars = `"\/:*?|><`
 
 // validateName applies the platform's name rules before any request.
@@ -50,7 +51,7 @@ func validatePath(p string) error {
 }
 
 // validSize checks a file size against the platform's limits. Empty files are
-// refused: the platform's handling of 0 bytes is undocumented (api.md §7.1).
+// refused: the platform does not document how it handles 0 bytes.
 func validSize(size int64) error {
 	switch {
 	case size == 0:

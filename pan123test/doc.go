@@ -2,7 +2,7 @@
 // platform upload API, for testing clients over real loopback HTTP, like
 // net/http/httptest.
 //
-// It is written from the protocol document (api.md) alone and never imports
+// It is written from the platform's documentation alone and never imports
 // the SDK, so that a misreading in the client is not mirrored by the fake.
 // It uses the standard library only.
 //
@@ -97,7 +97,7 @@
 // so is 401 with [MsgTokenLimit] (Fault.Message). Fault.Location answers a
 // redirect, and [WithExpiredAt] answers expiredAt in another form.
 //
-// # Behaviour where api.md says "unknown" (the fake's choices)
+// # Behaviour the platform does not document (the fake's choices)
 //
 //   - Instant upload: create answers reuse=true with a new non-zero fileID
 //     (a new entry with Reused set) when a completed file of the same ID

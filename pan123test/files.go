@@ -78,7 +78,8 @@ func checkType(a args) error {
 	return nil
 }
 
-// checkName applies the filename rules (api.md §7.3).
+// checkName applies the platform's filename rules: at most 254 characters,
+// none of "\/:*?|><, not blank.
 func checkName(name string) error {
 	switch {
 	case name == "":

@@ -129,7 +129,7 @@ func upload(ctx context.Context, c *pan123.Client, path string, parent int64, na
 
 	// 2. create: either the platform knows the content (instant upload), or
 	// it opens a session and says how big every slice must be.
-	cr, err := c.CreateFile(ctx, &pan123.CreateFileRequest{
+	cr, err := c.Drive.Create(ctx, &pan123.FileCreateRequest{
 		ParentFileID: parent, Filename: name, Etag: etag, Size: size, Duplicate: pan123.KeepBoth,
 	})
 	if err != nil {
@@ -153,7 +153,7 @@ func upload(ctx context.Context, c *pan123.Client, path string, parent int64, na
 		off := int64(no-1) * cr.SliceSize
 		n := min(cr.SliceSize, size-off)
 		for attempt := 1; ; attempt++ {
-			u, err := c.GetUploadURL(ctx, cr.PreuploadID, no)
+			u, err := c.Drive.UploadURL(ctx, cr.PreuploadID, no)
 			if err != nil {
 				return 0, false, fmt.Errorf("get_upload_url for slice %d: %w", no, err)
 			}
@@ -175,7 +175,7 @@ func upload(ctx context.Context, c *pan123.Client, path string, parent int64, na
 	// 4. Optional check: the platform's etag of each part is the MD5 of the
 	// bytes it received. It lists nothing for a file smaller than one slice.
 	if slices > 1 {
-		parts, err := c.ListUploadParts(ctx, cr.PreuploadID)
+		parts, err := c.Drive.ListParts(ctx, cr.PreuploadID)
 		if err != nil {
 			return 0, false, fmt.Errorf("list_upload_parts: %w", err)
 		}
@@ -193,7 +193,7 @@ func upload(ctx context.Context, c *pan123.Client, path string, parent int64, na
 	ctx, cancel := context.WithTimeout(ctx, pan123.DefaultCompleteTimeout(size))
 	defer cancel()
 	for {
-		done, err := c.CompleteUpload(ctx, cr.PreuploadID)
+		done, err := c.Drive.Complete(ctx, cr.PreuploadID)
 		if err == nil && done.Completed && done.FileID != 0 {
 			fmt.Fprintln(out, "upload_complete: done")
 			return done.FileID, false, nil
@@ -214,7 +214,7 @@ func upload(ctx context.Context, c *pan123.Client, path string, parent int64, na
 		if err := sleep(ctx, poll); err != nil {
 			return 0, false, err
 		}
-		r, err := c.UploadAsyncResult(ctx, cr.PreuploadID)
+		r, err := c.Drive.AsyncResult(ctx, cr.PreuploadID)
 		switch {
 		case errors.Is(err, pan123.ErrVerifying):
 			// code 20103: still verifying; ask again

@@ -136,7 +136,7 @@ func TestRunResumeAcrossFakeRestart(t *testing.T) {
 	defer c.CloseIdleConnections()
 	ctx2, cancel2 := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel2()
-	list, err := c.ListFiles(ctx2, 0, 0, 100)
+	list, err := c.Drive.List(ctx2, 0, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

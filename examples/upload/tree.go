@@ -25,7 +25,7 @@ func uploadTree(ctx context.Context, c *pan123.Client, up *pan123.Uploader, cfg 
 	if err != nil {
 		return err
 	}
-	root, err := c.EnsureDir(ctx, parent, filepath.Base(abs))
+	root, err := c.Drive.EnsureDir(ctx, parent, filepath.Base(abs))
 	if err != nil {
 		return err
 	}

@@ -109,14 +109,14 @@ func runChild(ctx context.Context, role string, store pan123.TokenStore) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.ListFiles(ctx, 0, 0, 100); err != nil {
+	if _, err := c.Drive.List(ctx, 0, 0, 100); err != nil {
 		return fmt.Errorf("first call: %w", err)
 	}
 	fmt.Println(lineReady)
 	if _, err := stdin.ReadString('\n'); err != nil {
 		return err
 	}
-	if _, err := c.ListFiles(ctx, 0, 0, 100); err != nil {
+	if _, err := c.Drive.List(ctx, 0, 0, 100); err != nil {
 		return fmt.Errorf("call after the expiry: %w", err)
 	}
 	fmt.Println(lineDone)
