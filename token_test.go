@@ -148,7 +148,18 @@ func TestTokenShortLived(t *testing.T) {
 	clk.Advance(61 * time.Second)
 	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
+	waitRenewal(c) // the token is still valid: it was sent while the renewal runs
 	assert.Equal(t, 2, p.count(pathAccessToken))
+}
+
+// waitRenewal waits for the token renewal in flight, if any.
+func waitRenewal(c *Client) {
+	c.tokens.mu.Lock()
+	f := c.tokens.flight
+	c.tokens.mu.Unlock()
+	if f != nil {
+		<-f.done
+	}
 }
 
 // TestTokenUnreadableExpiry: a token whose expiredAt cannot be parsed is used
