@@ -37,6 +37,19 @@ type env struct {
 	// inflight counts slice sends in flight (presigned PUTs, V2 slice and
 	// single-step posts); maxInflight is its peak.
 	inflight, maxInflight atomic.Int64
+	// With gate set (holdSends), a slice send waits until gate sends are in
+	// flight at once, so that the peak reaches the bound if the uploader
+	// allows it: waits are over once that happened (met is closed).
+	gate    int64
+	met     chan struct{}
+	metOnce sync.Once
+}
+
+// holdSends makes the slice sends wait until n of them are in flight. The
+// first send that waited 10 s (a hang guard) ends the holding, so an
+// uploader that never sends n at once still finishes, with a peak below n.
+func (e *env) holdSends(n int) {
+	e.gate, e.met = int64(n), make(chan struct{})
 }
 
 func newEnv(t *testing.T, opts ...pan123test.Option) *env {
@@ -79,6 +92,17 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			m := t.e.maxInflight.Load()
 			if n <= m || t.e.maxInflight.CompareAndSwap(m, n) {
 				break
+			}
+		}
+		if t.e.gate > 0 {
+			if n >= t.e.gate {
+				t.e.metOnce.Do(func() { close(t.e.met) })
+			}
+			select {
+			case <-t.e.met:
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second): // never met: stop holding
+				t.e.metOnce.Do(func() { close(t.e.met) })
 			}
 		}
 	}
@@ -706,16 +730,19 @@ func TestUploadProgressIsByteAccurate(t *testing.T) {
 	}
 }
 
+// TestUploadConcurrencyBound: WithConcurrency(n) sends exactly n slices at
+// once at its peak: not more, and not fewer (the sends are held until n are
+// in flight, so a peak below n means the uploader never allowed n).
 func TestUploadConcurrencyBound(t *testing.T) {
 	t.Parallel()
 	for _, p := range []pan123.Protocol{pan123.V1, pan123.V2} { // Auto sends this file in one post
 		for _, n := range []int{1, 3} {
-			e := newEnv(t, pan123test.WithLatency(2*time.Millisecond))
+			e := newEnv(t)
+			e.holdSends(n)
 			path, _ := writeRandom(t, t.TempDir(), 10*testSlice, uint64(n))
 			_, err := e.uploader(pan123.WithProtocol(p), pan123.WithConcurrency(n)).UploadFile(t.Context(), path, pan123.FileInput{})
 			require.NoError(t, err)
-			assert.LessOrEqual(t, e.maxInflight.Load(), int64(n), protocolName(p))
-			assert.GreaterOrEqual(t, e.maxInflight.Load(), int64(1), protocolName(p))
+			assert.Equal(t, int64(n), e.maxInflight.Load(), "%s: peak of slices in flight", protocolName(p))
 		}
 	}
 }
