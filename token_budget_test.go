@@ -204,6 +204,7 @@ func TestTokenRenewalFailureKeepsToken(t *testing.T) {
 	clk.Advance(56 * time.Minute) // within the margin: renewal due
 	_, err = c.Drive.UploadURL(boundedCtx(t), "pre", 1)
 	require.NoError(t, err)
+	waitRenewal(c) // it runs in the background
 	reqs := p.requests(pathGetUploadURL)
 	require.Len(t, reqs, 2)
 	assert.Equal(t, bearer(reqs[0]), bearer(reqs[1]), "the current token is kept")
