@@ -323,7 +323,8 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 // attempt sends cl once. It returns the token it used, so that a 401 can
 // invalidate exactly that token.
 func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error) {
-	if err := c.limits.wait(ctx, cl.path); err != nil {
+	slot, err := c.limits.wait(ctx, cl.path)
+	if err != nil {
 		return "", err
 	}
 	// Content-Type is one of the platform's common headers of every call,
@@ -334,6 +335,7 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 		SetHeader("User-Agent", c.ua)
 	if !cl.noAuth {
 		if token, err = c.tokens.token(ctx); err != nil {
+			c.limits.release(cl.path, slot) // never sent: ends a probe
 			return "", err
 		}
 		req.SetHeader("Authorization", "Bearer "+token)
@@ -351,11 +353,12 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 	start := time.Now()
 	resp, err := req.Execute(cl.method, url)
 	if err != nil {
+		c.limits.observe(cl.path, slot, err) // says nothing about the rate, but ends a probe
 		c.log.DebugContext(ctx, "pan123: request failed", "method", cl.method, "path", cl.path, "err", redact(err))
 		return token, requestError(cl.method, cl.path, err)
 	}
 	err = decodeEnvelope(cl.method, cl.path, resp.StatusCode(), resp.Header(), resp.Body(), cl.out, c.now())
-	c.limits.observe(cl.path, start, err) // adaptive pacing: a 429 slows this path down
+	c.limits.observe(cl.path, slot, err) // adaptive pacing: a 429 slows this path down
 	if c.log.Enabled(ctx, slog.LevelDebug) {
 		attrs := []any{"method", cl.method, "path", cl.path, "status", resp.StatusCode(), "duration", time.Since(start)}
 		var ae *APIError

@@ -106,8 +106,9 @@
 // name, MD5 and size asked for is the result; upload_complete is keyed by
 // the session and is replayed. Requests are paced per endpoint on the client
 // side with the platform's published rates ([DefaultRateLimits], or a tier's
-// with [WithTier]) as ceilings; each endpoint's rate halves on a 429 and
-// climbs back slowly while none comes ([WithAdaptiveRateLimits]). A failed
+// with [WithTier]) as ceilings; on a 429 an endpoint's rate drops under
+// what the platform accepted in the second before, and climbs back slowly
+// while none comes ([WithAdaptiveRateLimits]). A failed
 // slice is sent again with a fresh URL and a fresh reader, for as long as
 // the upload as a whole moves ([WithSliceRetry]); a slice that moves no byte
 // for [WithStallTimeout] while it is sent, or gets no answer within

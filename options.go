@@ -176,11 +176,14 @@ func WithTier(t Tier) Option {
 
 // WithAdaptiveRateLimits says whether the client-side rates adapt to the
 // platform's 429 answers. When on (the default), each endpoint's rate is
-// shared by everything the Client sends; a 429 halves it (once per burst of
-// 429s, and never below 1/64 of its table rate) and the next call goes
-// alone (the others wait for its answer, up to 2 s), and each answered call
-// without 429 raises it by 1/128 of its table rate, never above the table.
-// Off, requests are paced at the table's rates whatever the platform answers
+// shared by everything the Client sends; a 429 sets it to 0.9 times the
+// lesser of the rate and the calls the platform accepted in the second
+// before (one at least), once per burst of 429s and never below 1/64 of
+// its table rate, and the next call goes alone (the others wait for its
+// answer, up to 2 s); each answered call without 429 raises it by 1/512 of
+// its table rate, never above the table. Calls are always spaced evenly,
+// never in bursts, as the platform may enforce strict spacing. Off,
+// requests are paced at the table's rates whatever the platform answers
 // (429s are still retried with backoff).
 func WithAdaptiveRateLimits(on bool) Option {
 	return func(o *clientOptions) { o.adaptive = on }

@@ -31,10 +31,10 @@ func (r pacingRun) share() float64 { return float64(r.limited) / float64(r.calls
 
 // freeTierRun uploads files small files of the given slices at once through one Client with
 // the default (table) rates to a fake that enforces the free tier's rates
-// (create 1/s, upload_complete 5/s). Every rate, the retry backoff and so
-// the time is scaled up by scale, so the run takes about files/scale
-// seconds. The bound is what the free table allows: files creates at
-// 1/s·scale.
+// (create 1/s, upload_complete 5/s). Every rate, the retry backoff, the
+// pacer's measuring span and so the time is scaled up by scale, so the run
+// takes about files/scale seconds. The bound is what the free table allows
+// a client that never bursts: files-1 creates at 1/s·scale.
 func freeTierRun(t *testing.T, files, slices int, scale float64, adaptive bool) pacingRun {
 	t.Helper()
 	free := map[pan123test.Op]int{
@@ -58,6 +58,9 @@ func freeTierRun(t *testing.T, files, slices int, scale float64, adaptive bool) 
 		WithAdaptiveRateLimits(adaptive))
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
+	for _, p := range c.limits {
+		p.span = time.Duration(float64(p.span) / scale) // the platform's second, scaled
+	}
 	up := NewUploader(c, WithPollInterval(time.Millisecond))
 
 	// Warm up (token, connections, code paths) so that the run measures
@@ -68,7 +71,7 @@ func freeTierRun(t *testing.T, files, slices int, scale float64, adaptive bool) 
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	run := pacingRun{bound: time.Duration(float64(files) / (float64(free[pan123test.OpCreate]) * scale) * float64(time.Second))}
+	run := pacingRun{bound: time.Duration(float64(files-1) / (float64(free[pan123test.OpCreate]) * scale) * float64(time.Second))}
 	start := time.Now()
 	for i := range files {
 		wg.Go(func() {
@@ -102,15 +105,17 @@ func freeTierRun(t *testing.T, files, slices int, scale float64, adaptive bool) 
 // through one Client paced by the default table, to a platform enforcing
 // the free tier (create 5x and upload_complete 4x slower than the table):
 // every upload succeeds, and the run stays near the bound the free table
-// sets with few 429s. Rates are scaled up 10x so the run takes about 2 s.
+// sets with few 429s. Rates are scaled up 10x so the run takes about 2 s;
+// the unscaled proof is pan123bench -pacing, and TestPacingFreeTierSimulated
+// checks the pacer's decisions alone, without wall time.
 //
-// The targets are 1.25x the bound and under 5% of API calls answered 429;
-// alone on a busy 2-core machine the run gives 1.1-1.5x and 3-5.5%. The
-// assertions leave room for a loaded machine (the whole suite at once),
-// where answers come back hundreds of milliseconds late (a window of the
-// scaled create rate is 100 ms): that bunches arrivals at the fake, and
-// every call sent before a 429 comes back meets one too. PAN123_PACING_COMPARE=1 also runs the same
-// upload with fixed pacing and logs both.
+// The targets are 1.25x the bound and under 5% of API calls answered 429.
+// On a busy 2-core machine (nice -n 19, -race, -count=20) the run gives
+// 1.11-1.20x and 0.8-1.6%; with the package's whole race suite running at
+// the same time, 1.11-1.56x and 0.8-7.7%, as answers come back tens of
+// milliseconds late against 100 ms windows (a second of the scaled create
+// rate). The assertions leave room for that. PAN123_PACING_COMPARE=1 also
+// runs the same upload with fixed pacing and logs both.
 func TestAdaptivePacingFreeTier(t *testing.T) {
 	adaptive := freeTierRun(t, 20, 4, 10, true)
 	t.Logf("adaptive: %v", adaptive)
@@ -118,6 +123,6 @@ func TestAdaptivePacingFreeTier(t *testing.T) {
 		t.Logf("fixed:    %v", freeTierRun(t, 20, 4, 10, false))
 	}
 	assert.Zero(t, adaptive.failed)
-	assert.Less(t, adaptive.share(), 0.25)
-	assert.Less(t, adaptive.ratio(), 2.5)
+	assert.Less(t, adaptive.share(), 0.12)
+	assert.Less(t, adaptive.ratio(), 2.0)
 }

@@ -115,25 +115,42 @@ func knownPaths() []string {
 	return append(slices.Sorted(maps.Keys(DefaultRateLimits())), pathV2Slice, pathV2Single)
 }
 
-// Adaptive pacing: additive increase, multiplicative decrease per endpoint.
+// Adaptive pacing: a 429 lowers an endpoint's rate to a little under what
+// the platform was seen to accept (a multiplicative decrease of the lesser
+// of that and the rate), and each answered call without 429 raises it
+// slowly (additive increase). The decrease measures rather than halves: a
+// free account's create (1/s where the table says 5/s) is found with one
+// 429, not three, and is not halved again each time a probe above it
+// meets one.
 const (
-	// paceCut multiplies an endpoint's rate on a 429.
-	paceCut = 0.5
+	// paceMargin multiplies the accepted rate on a 429: the new rate stays
+	// a little under what the platform accepted, so that the calls after
+	// the cut do not meet a 429 each time their spacing jitters.
+	paceMargin = 0.9
+	// paceSpan is the span before a 429 over which the accepted calls are
+	// counted: the platform's limits are stated per second.
+	paceSpan = time.Second
 	// paceFloorShare: the rate never drops below this share of the table's.
 	paceFloorShare = 1.0 / 64
 	// paceRise is added to the rate per answered call without 429, as a
-	// share of the table's rate: at the table's rate of 5/s, a rate halved
-	// from 1/s to 0.5/s is back at 1/s after about 13 calls.
-	paceRise = 1.0 / 128
-	// probeWait bounds how long a cut endpoint waits for the answer to its
-	// probe (the first call after the cut) before sending more: its answer
-	// may never be observed (a transport error, a cancelled call).
+	// share of the table's rate: each probe above the platform's limit
+	// costs a 429, so a free account's create (1/s, table 5/s) creeps back
+	// above its limit only after about 10 calls, and a rate cut to half the
+	// table's is back there after 256 calls.
+	paceRise = 1.0 / 512
+	// probeWait bounds how long a cut endpoint waits for the end of its
+	// probe (the first call after the cut) before sending more: a safety
+	// net, as every call reports its end (observe or release).
 	probeWait = 2 * time.Second
+	// paceKept bounds the accepted calls remembered per endpoint; a rate
+	// above paceKept per second is cut from itself, not measured.
+	paceKept = 64
 )
 
-// pacer spaces the calls to one endpoint evenly (no burst: no window of any
-// length sees more than the rate, as the platform's window is undocumented)
-// and, when adaptive, adjusts the rate to the 429s the endpoint answers.
+// pacer spaces the calls to one endpoint evenly, with no burst: no window
+// of any length sees more than the rate, as the platform's window is
+// undocumented and may enforce strict spacing. When adaptive, it adjusts
+// the rate to the 429s the endpoint answers.
 type pacer struct {
 	mu       sync.Mutex
 	rate     float64   // calls per second now
@@ -144,9 +161,13 @@ type pacer struct {
 	// After a cut one call (the probe) goes alone: the others wait for its
 	// answer, so that a slow answer does not let a flood out at a rate
 	// that may still be too high. probing is set by the cut; probeAt is
-	// when the probe left (zero: not yet).
+	// the probe's slot (zero: not taken yet).
 	probing bool
 	probeAt time.Time
+	// accepted holds the slots of recent calls answered without 429 (at
+	// most paceKept, none older than span before the newest).
+	accepted []time.Time
+	span     time.Duration // paceSpan; tests that scale time scale it
 }
 
 // limiters holds one pacer per endpoint path; nil map = no limits. All the
@@ -160,34 +181,38 @@ func newLimiters(perSecond map[string]float64, adaptive bool) limiters {
 	l := make(limiters, len(perSecond))
 	for path, r := range perSecond {
 		if r > 0 {
-			l[path] = &pacer{rate: r, ceil: r, adaptive: adaptive}
+			l[path] = &pacer{rate: r, ceil: r, adaptive: adaptive, span: paceSpan}
 		}
 	}
 	return l
 }
 
-// wait blocks until path may be called, or ctx is done (ctx.Err()).
-func (l limiters) wait(ctx context.Context, path string) error {
+// wait blocks until path may be called, or ctx is done (ctx.Err()). It
+// returns the call's slot (zero when path is not limited), which the
+// caller hands to observe once the call has ended, sent or not.
+func (l limiters) wait(ctx context.Context, path string) (time.Time, error) {
 	p := l[path]
 	if p == nil {
-		return nil
+		return time.Time{}, nil
 	}
 	for {
 		if err := ctx.Err(); err != nil {
-			return err // a canceled call claims no slot
+			return time.Time{}, err // a canceled call claims no slot
 		}
-		d := p.take(time.Now())
+		now := time.Now()
+		d := p.take(now)
 		if d <= 0 {
-			return nil
+			return now, nil
 		}
 		// The rate may drop while we sleep: take again after waking.
 		if err := sleepCtx(ctx, d); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
 }
 
-// take claims the next slot if it is due (0), else says how long to wait.
+// take claims the next slot at now if it is due (0), else says how long
+// to wait.
 func (p *pacer) take(now time.Time) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -209,34 +234,88 @@ func (p *pacer) take(now time.Time) time.Duration {
 
 func (p *pacer) interval() time.Duration { return time.Duration(float64(time.Second) / p.rate) }
 
-// observe adapts path's rate to the answer of a call sent at sent: a 429
-// cuts the rate, unless the call left before the last cut (one burst of
-// 429s is one signal); any other answer from the platform raises it.
-// Transport errors say nothing about the rate.
-func (l limiters) observe(path string, sent time.Time, err error) {
-	p := l[path]
-	if p == nil || !p.adaptive {
+// observe ends the call to path that wait gave slot, err being its
+// outcome: nil or an answer of the platform (*APIError), or a failure
+// that is neither (a transport error, a call that never left), which
+// says nothing about the rate but ends a probe.
+func (l limiters) observe(path string, slot time.Time, err error) {
+	if p := l[path]; p != nil {
+		p.answer(slot, time.Now(), err)
+	}
+}
+
+// release ends the call to path of slot that never left.
+func (l limiters) release(path string, slot time.Time) { l.observe(path, slot, errUnsent) }
+
+// errUnsent is the outcome of a call that never left.
+var errUnsent = errors.New("not sent")
+
+// answer adapts the rate at now to the outcome err of the call of slot: a
+// 429 cuts the rate, unless the call left before the last cut (one burst
+// of 429s is one signal); any other answer of the platform raises it.
+func (p *pacer) answer(slot, now time.Time, err error) {
+	if !p.adaptive {
 		return
 	}
 	var ae *APIError
 	limited := errors.Is(err, ErrRateLimited)
-	if err != nil && !limited && !errors.As(err, &ae) {
-		return
-	}
+	answered := err == nil || limited || errors.As(err, &ae)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.probing && !p.probeAt.IsZero() && !sent.Before(p.probeAt) {
-		p.probing = false // the probe is answered
+	if p.probing && !p.probeAt.IsZero() && !slot.Before(p.probeAt) {
+		// The probe has ended. Unanswered, it proved nothing: the next
+		// call probes again, so that one call at a time is in flight
+		// until one is answered.
+		p.probing, p.probeAt = !answered, time.Time{}
 	}
 	switch {
-	case limited && sent.After(p.cut):
-		p.rate = max(p.rate*paceCut, p.ceil*paceFloorShare)
-		now := time.Now()
+	case !answered:
+	case limited && slot.After(p.cut):
+		p.rate = max(p.cutRate(slot), p.ceil*paceFloorShare)
 		p.cut = now
 		p.next = maxTime(p.next, now.Add(p.interval()))
 		p.probing, p.probeAt = true, time.Time{}
 	case !limited:
 		p.rate = min(p.rate+p.ceil*paceRise, p.ceil)
+		p.remember(slot)
+	}
+}
+
+// cutRate is the rate after a 429 to the call of slot: paceMargin times
+// the lesser of the rate and the rate the platform accepted in the
+// span before it. When it accepted none, one call a span is counted:
+// a 429 proves no more than that too many, and limits under it are
+// reached by further cuts.
+func (p *pacer) cutRate(slot time.Time) float64 {
+	n := 0
+	for _, t := range p.accepted {
+		if t.Before(slot) && slot.Sub(t) < p.span {
+			n++
+		}
+	}
+	seen := float64(max(n, 1)) / p.span.Seconds()
+	if n >= paceKept {
+		seen = p.rate // more than it remembers: not measured
+	}
+	return min(p.rate, seen) * paceMargin
+}
+
+// remember keeps slot among the accepted calls, forgetting those that can
+// no longer be counted.
+func (p *pacer) remember(slot time.Time) {
+	newest := slot
+	if n := len(p.accepted); n > 0 {
+		newest = maxTime(newest, p.accepted[n-1])
+	}
+	kept := p.accepted[:0]
+	for _, t := range p.accepted {
+		if newest.Sub(t) < p.span {
+			kept = append(kept, t)
+		}
+	}
+	p.accepted = append(kept, slot)
+	if len(p.accepted) > paceKept {
+		p.accepted = p.accepted[len(p.accepted)-paceKept:]
 	}
 }
 

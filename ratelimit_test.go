@@ -3,6 +3,8 @@ package pan123
 import (
 	"context"
 	"errors"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,7 +69,8 @@ func TestWithRateLimits(t *testing.T) {
 	c, err = New(testClientID, testClientSecret, WithoutRateLimits())
 	require.NoError(t, err)
 	assert.Nil(t, c.limits)
-	require.NoError(t, c.limits.wait(t.Context(), pathCreate))
+	_, err = c.limits.wait(t.Context(), pathCreate)
+	require.NoError(t, err)
 
 	c, err = New(testClientID, testClientSecret, WithoutRateLimits(), WithRateLimits(map[string]float64{pathMkdir: 1}))
 	require.NoError(t, err)
@@ -156,14 +159,19 @@ func TestRateLimitDeadline(t *testing.T) {
 func TestLimitersWait(t *testing.T) {
 	t.Parallel()
 	var none limiters
-	require.NoError(t, none.wait(t.Context(), pathCreate))
+	_, err := none.wait(t.Context(), pathCreate)
+	require.NoError(t, err)
 	assert.Nil(t, newLimiters(nil, true))
 	assert.Nil(t, newLimiters(map[string]float64{}, true))
 
 	l := newLimiters(map[string]float64{pathCreate: 1000, pathMkdir: 0}, true)
 	assert.NotContains(t, l, pathMkdir)
-	require.NoError(t, l.wait(t.Context(), pathCreate))
-	require.NoError(t, l.wait(t.Context(), "/not/limited"))
+	slot, err := l.wait(t.Context(), pathCreate)
+	require.NoError(t, err)
+	assert.False(t, slot.IsZero(), "a paced call has a slot")
+	slot, err = l.wait(t.Context(), "/not/limited")
+	require.NoError(t, err)
+	assert.True(t, slot.IsZero())
 }
 
 // TestWithRateLimitsRefusesUnknownPaths: a typo in a path key would
@@ -210,42 +218,60 @@ func TestWithTier(t *testing.T) {
 	assert.Equal(t, "free", FreeTier.String())
 }
 
-// TestPacerAIMD: a 429 halves the rate once per burst, answered calls
-// raise it by 1/128 of the table rate, never above the table nor below
-// 1/64 of it; other failures and fixed pacing leave it alone.
+// TestPacerAIMD: a 429 sets the rate to 0.9x the lesser of the rate and
+// the rate accepted in the second before it (one call at least), once per
+// burst; answered calls raise it by 1/512 of the table rate, never above
+// the table nor below 1/64 of it; other failures and fixed pacing leave it
+// alone.
 func TestPacerAIMD(t *testing.T) {
 	t.Parallel()
-	l := newLimiters(map[string]float64{pathCreate: 64}, true)
-	p := l[pathCreate]
+	p := &pacer{rate: 32, ceil: 32, adaptive: true, span: paceSpan}
 	limited := &APIError{Code: codeRateLimited}
-	before := time.Now()
-	l.observe(pathCreate, time.Now(), nil)
-	assert.Equal(t, 64.0, l.rate(pathCreate), "never above the table")
-
-	l.observe(pathCreate, time.Now(), limited)
-	assert.Equal(t, 32.0, l.rate(pathCreate))
-	assert.True(t, p.next.After(before), "the cut also delays the next call")
-	l.observe(pathCreate, before, limited)
-	assert.Equal(t, 32.0, l.rate(pathCreate), "a call sent before the cut is the same burst")
-	for range 10 {
-		l.observe(pathCreate, time.Now().Add(time.Hour), limited)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	for i := range 10 {
+		p.answer(at(100*i), at(100*i+5), nil)
 	}
-	assert.Equal(t, 1.0, l.rate(pathCreate), "floor: 1/64 of the table")
+	assert.Equal(t, 32.0, p.rate, "never above the table")
 
-	l.observe(pathCreate, time.Now(), &APIError{Code: 1})
-	assert.Equal(t, 1.5, l.rate(pathCreate), "a business error is an answer: +64/128")
-	l.observe(pathCreate, time.Now(), errors.New("connection reset"))
-	assert.Equal(t, 1.5, l.rate(pathCreate), "a transport error says nothing")
-	for range 200 {
-		l.observe(pathCreate, time.Now(), nil)
+	p.answer(at(1050), at(1055), limited)
+	assert.InDelta(t, 0.9*9, p.rate, 1e-9, "9 calls accepted in the second before: 0.9 x 9/s")
+	assert.True(t, p.next.After(at(1055)), "the cut also delays the next call")
+	p.answer(at(1040), at(1060), limited)
+	assert.InDelta(t, 8.1, p.rate, 1e-9, "a call sent before the cut is the same burst")
+	p.answer(at(5000), at(5005), limited)
+	assert.InDelta(t, 0.9, p.rate, 1e-9, "none accepted in the second before: 0.9 x 1/s")
+	p.answer(at(5010), at(5015), limited)
+	assert.InDelta(t, 0.81, p.rate, 1e-9, "and 0.9x the rate under 1/s")
+	for i := range 30 {
+		p.answer(at(6000+10*i), at(6001+10*i), limited)
 	}
-	assert.Equal(t, 64.0, l.rate(pathCreate), "back to the table, not above")
+	assert.Equal(t, 0.5, p.rate, "floor: 1/64 of the table")
 
-	fixed := newLimiters(map[string]float64{pathCreate: 64}, false)
-	fixed.observe(pathCreate, time.Now(), limited)
-	assert.Equal(t, 64.0, fixed.rate(pathCreate))
+	p.answer(at(7000), at(7001), &APIError{Code: 1})
+	assert.Equal(t, 0.5625, p.rate, "a business error is an answer: +32/512")
+	p.answer(at(7100), at(7101), errors.New("connection reset"))
+	p.answer(at(7200), at(7201), errUnsent)
+	assert.Equal(t, 0.5625, p.rate, "a transport error or an unsent call says nothing")
+	for i := range 600 {
+		p.answer(at(8000+i), at(8001+i), nil)
+	}
+	assert.Equal(t, 32.0, p.rate, "back to the table, not above")
+	assert.LessOrEqual(t, len(p.accepted), paceKept, "bounded memory")
+
+	fast := &pacer{rate: 1000, ceil: 1000, adaptive: true, span: paceSpan}
+	for i := range 100 {
+		fast.answer(at(i), at(i+1), nil)
+	}
+	fast.answer(at(100), at(101), limited)
+	assert.InDelta(t, 900, fast.rate, 1e-9, "more accepted calls than remembered: 0.9x the rate")
+
+	fixed := &pacer{rate: 64, ceil: 64}
+	fixed.answer(at(0), at(1), limited)
+	assert.Equal(t, 64.0, fixed.rate)
 	var none limiters
 	none.observe(pathCreate, time.Now(), limited)
+	none.release(pathCreate, time.Now())
 	assert.Zero(t, none.rate(pathCreate))
 }
 
@@ -267,8 +293,62 @@ func TestPacerProbe(t *testing.T) {
 	assert.Zero(t, p.take(t0.Add(time.Second)), "answered: pacing goes on")
 
 	l.observe(pathCreate, time.Now().Add(time.Hour), limited)
-	t1 := time.Now().Add(time.Hour)
+	t2 := time.Now().Add(time.Hour)
+	require.Zero(t, p.take(t2))
+	l.release(pathCreate, t2)
+	require.Zero(t, p.take(t2.Add(time.Second)), "an unsent probe: the next call probes")
+	assert.Positive(t, p.take(t2.Add(2*time.Second)))
+	l.observe(pathCreate, t2.Add(time.Second), errors.New("connection reset"))
+	require.Zero(t, p.take(t2.Add(3*time.Second)), "a probe without answer: the next call probes")
+	assert.Positive(t, p.take(t2.Add(4*time.Second)))
+	l.observe(pathCreate, t2.Add(3*time.Second), nil)
+	assert.Zero(t, p.take(t2.Add(4*time.Second)), "answered: pacing goes on")
+
+	l.observe(pathCreate, time.Now().Add(2*time.Hour), limited)
+	t1 := time.Now().Add(2 * time.Hour)
 	require.Zero(t, p.take(t1))
 	assert.Positive(t, p.take(t1.Add(probeWait/2)))
 	assert.Zero(t, p.take(t1.Add(probeWait)), "a lost answer blocks no longer than probeWait")
+}
+
+// TestPacerProbeEndsOnTransportError: after a cut, a probe that ends in a
+// transport error says nothing about the rate but is over: the next call
+// goes at the rate as a new probe, not held until probeWait runs out.
+func TestPacerProbeEndsOnTransportError(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	p.handle(pathMkdir, func(w http.ResponseWriter, r *http.Request, n int) {
+		switch n {
+		case 1:
+			writeEnvelope(w, codeRateLimited, "请求太频繁", nil)
+		case 2:
+			resetConn(w, r, n)
+		default:
+			writeEnvelope(w, 0, "ok", map[string]any{"dirID": n})
+		}
+	})
+	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathMkdir: 1000}), WithRetry(1, time.Millisecond, time.Millisecond))
+	_, err := c.Drive.Mkdir(t.Context(), 0, "a")
+	require.ErrorIs(t, err, ErrRateLimited)
+	rate := c.limits.rate(pathMkdir)
+	_, err = c.Drive.Mkdir(t.Context(), 0, "b") // the probe
+	require.Error(t, err)
+	require.NotErrorIs(t, err, ErrRateLimited)
+	assert.Equal(t, rate, c.limits.rate(pathMkdir), "a transport error leaves the rate alone")
+	lim := c.limits[pathMkdir]
+	now := time.Now().Add(time.Second)
+	assert.Zero(t, lim.take(now), "the probe is over: the next call goes at the rate")
+	assert.Positive(t, lim.take(now.Add(time.Second)), "as a new probe, alone")
+}
+
+// TestPacerV2SliceAdapts: a V2 slice post, when paced, adapts like any
+// API call: a 429 lowers its rate.
+func TestPacerV2SliceAdapts(t *testing.T) {
+	t.Parallel()
+	p := newFakePlatform(t)
+	p.handle(pathV2Slice, withCode(codeRateLimited, "请求太频繁"))
+	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathV2Slice: 100}))
+	err := c.Drive.UploadSliceV2(t.Context(), p.URL, "pre", 1, "0cc175b9c0f1b6a831c399e269772661", strings.NewReader("a"), 1)
+	require.ErrorIs(t, err, ErrRateLimited)
+	assert.Less(t, c.limits.rate(pathV2Slice), 100.0)
 }

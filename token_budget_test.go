@@ -204,9 +204,18 @@ func TestTokenRenewalFailureKeepsToken(t *testing.T) {
 	clk.Advance(56 * time.Minute) // within the margin: renewal due
 	_, err = c.Drive.UploadURL(boundedCtx(t), "pre", 1)
 	require.NoError(t, err)
-	waitRenewal(c) // it runs in the background
 	reqs := p.requests(pathGetUploadURL)
 	require.Len(t, reqs, 2)
 	assert.Equal(t, bearer(reqs[0]), bearer(reqs[1]), "the current token is kept")
+	// The renewal runs in the background; once it has failed, later calls
+	// keep the current token without another fetch.
+	require.Eventually(t, func() bool {
+		c.tokens.mu.Lock()
+		defer c.tokens.mu.Unlock()
+		return p.count(pathAccessToken) == 2 && c.tokens.flight == nil
+	}, 10*time.Second, time.Millisecond)
+	_, err = c.Drive.UploadURL(boundedCtx(t), "pre", 1)
+	require.NoError(t, err)
 	assert.Equal(t, 2, p.count(pathAccessToken), "the first fetch, then one renewal: a 502 page may have minted, so it is not sent again")
+	assert.Equal(t, bearer(reqs[0]), bearer(p.requests(pathGetUploadURL)[2]), "the current token is still sent")
 }

@@ -243,7 +243,7 @@ func (s *DriveService) SHA1Reuse(ctx context.Context, req *FileSHA1ReuseRequest)
 // file part read from body, with an exact Content-Length (the head and tail
 // are small buffers; the file part is never copied). Auth and Platform are
 // sent as on every API call; the answer is the usual envelope.
-func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]string, fileField, fileName string, body io.Reader, size int64, out any) error {
+func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]string, fileField, fileName string, body io.Reader, size int64, out any) (err error) {
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
@@ -272,9 +272,11 @@ func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]st
 	if err != nil {
 		return err
 	}
-	if err := c.limits.wait(ctx, path); err != nil {
+	slot, err := c.limits.wait(ctx, path)
+	if err != nil {
 		return err
 	}
+	defer func() { c.limits.observe(path, slot, err) }() // adaptive pacing, when path is paced
 	target := strings.TrimRight(host, "/") + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, io.MultiReader(&head, body, bytes.NewReader(tail)))
 	if err != nil {

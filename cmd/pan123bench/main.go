@@ -21,7 +21,8 @@
 //     ideal time plus the round trips no client can overlap.
 //
 // With -bwlimit it runs only the bandwidth-cap section (see bwlimit.go),
-// with -tree only the folder-tree section (see tree.go).
+// with -tree only the folder-tree section (see tree.go), with -pacing only
+// the adaptive-pacing section (see pacing.go).
 //
 // Every upload (and the floor's client side) runs in a child process (this
 // binary re-executed) that reports its own peak RSS, while the fake runs
@@ -108,6 +109,10 @@ func main() {
 	defer stop()
 	if *bwCaps != "" {
 		check(runBandwidth(ctx, f.dir)) // bwlimit.go
+		return
+	}
+	if *pacingOn {
+		check(runPacing(ctx)) // pacing.go
 		return
 	}
 	if *treeFiles > 0 {
