@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,18 +27,19 @@ import (
 	"github.com/go-pan123/pan123/pan123test"
 )
 
-// Resume tests use small slices so that files of a few MiB have many of them.
-const rSlice = 256 << 10
+// rSlice is the fake's slice size in newEnv: files of a few MiB have many.
+const rSlice = testSlice
 
-// recordingHandler keeps every slog record, for asserting warnings.
+// recordingHandler keeps the slog records at Info and above, for asserting
+// warnings.
 type recordingHandler struct {
 	mu   sync.Mutex
 	recs []slog.Record
 }
 
-func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *recordingHandler) WithGroup(string) slog.Handler            { return h }
+func (h *recordingHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler                { return h }
 func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -63,27 +63,6 @@ func (h *recordingHandler) warnings(msg string) []string {
 		out = append(out, b.String())
 	}
 	return out
-}
-
-// newResumeEnv is newEnv with 256 KiB slices in both families, the brief's
-// fast client settings and a recording logger.
-func newResumeEnv(t *testing.T, opts ...pan123test.Option) (*env, *recordingHandler) {
-	t.Helper()
-	opts = append([]pan123test.Option{pan123test.WithSliceSize(rSlice), pan123test.WithImageSliceSize(rSlice)}, opts...)
-	e := &env{srv: pan123test.NewServer(opts...)}
-	t.Cleanup(e.srv.Close)
-	logs := &recordingHandler{}
-	hc := &http.Client{Transport: &countingTransport{e: e, next: http.DefaultTransport.(*http.Transport).Clone()}}
-	c, err := pan123.New(e.srv.ClientID, e.srv.ClientSecret,
-		pan123.WithBaseURL(e.srv.URL),
-		pan123.WithHTTPClient(hc),
-		pan123.WithLogger(slog.New(logs)),
-		pan123.WithRetry(5, time.Millisecond, 5*time.Millisecond),
-		pan123.WithoutRateLimits())
-	require.NoError(t, err)
-	t.Cleanup(hc.CloseIdleConnections)
-	e.c = c
-	return e, logs
 }
 
 // cpRecord mirrors the checkpoint's JSON, as far as the tests look at it.
@@ -306,7 +285,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 		conc    = 4
 	)
 	// 2 MiB/s per connection: a slice takes ~125 ms, the file ~1 s at 4 in flight.
-	e, _ := newResumeEnv(t, pan123test.WithBandwidth(2<<20))
+	e := newEnv(t, pan123test.WithBandwidth(2<<20))
 	dir := t.TempDir()
 	cpDir := filepath.Join(dir, "checkpoints")
 	path, data := writeRandom(t, dir, size, 42)
@@ -384,7 +363,7 @@ poll:
 	require.Less(t, held, nSlices, "the first run finished before the kill")
 	state := t.TempDir()
 	require.NoError(t, e.srv.SaveState(state))
-	e, _ = newResumeEnv(t, pan123test.WithCredentials(e.srv.ClientID, e.srv.ClientSecret))
+	e = newEnv(t, pan123test.WithCredentials(e.srv.ClientID, e.srv.ClientSecret))
 	require.NoError(t, e.srv.LoadState(state))
 
 	// Resume in this process: same session, only the missing slices.
@@ -417,7 +396,7 @@ poll:
 // unchanged. The resume skips the good slices and sends that one again.
 func TestResumeResendsPartWithWrongEtag(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 6*rSlice+100, 21)
 	mtime := mtimeOf(t, path)
@@ -477,7 +456,7 @@ func TestResumeContentChangedUnderSameMtime(t *testing.T) {
 		slice int // which slice changes: 1 is on the platform, 5 is not
 	}{{"held slice", 1}, {"missing slice", 5}} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, _ := newResumeEnv(t)
+			e := newEnv(t)
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 6*rSlice+100, 22)
 			mtime := mtimeOf(t, path)
@@ -550,7 +529,8 @@ func TestResumeSourceModifiedRestarts(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, logs := newResumeEnv(t)
+			e := newEnv(t)
+			logs := e.logs
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 5*rSlice+7, 23)
 			ue := interruptCheckpointed(t, e, cpDir, path, "m.bin")
@@ -592,7 +572,8 @@ func TestResumeExpiredSessionRestarts(t *testing.T) {
 			func(*env) { mu.Lock(); now = now.Add(2 * time.Hour); mu.Unlock() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, logs := newResumeEnv(t, tc.fake...)
+			e := newEnv(t, tc.fake...)
+			logs := e.logs
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 5*rSlice+7, 24)
 			ue := interruptCheckpointed(t, e, cpDir, path, "x.bin")
@@ -646,7 +627,8 @@ func TestResumeCorruptCheckpointIgnored(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, logs := newResumeEnv(t)
+			e := newEnv(t)
+			logs := e.logs
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 4*rSlice+1, 25)
 			interruptCheckpointed(t, e, cpDir, path, "k.bin")
@@ -668,7 +650,7 @@ func TestResumeCorruptCheckpointIgnored(t *testing.T) {
 // time, are interrupted, then resumed at the same time; nothing mixes.
 func TestResumeTwoFilesSameDir(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	pathA, dataA := writeRandom(t, dir, 6*rSlice+1, 31)
 	pathB, dataB := writeRandom(t, dir, 7*rSlice+2, 32)
@@ -751,7 +733,7 @@ func TestResumeTwoFilesSameDir(t *testing.T) {
 // failure or a success, and is gone after success.
 func TestResumeCheckpointFileLifecycle(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), filepath.Join(t.TempDir(), "nested", "cp")
 	path, data := writeRandom(t, dir, 12*rSlice+3, 33)
 
@@ -819,7 +801,7 @@ func TestResumeCheckpointFileLifecycle(t *testing.T) {
 // save leaves its temp file; the next upload of that file cleans it up.
 func TestResumeLeftoverTempFileRemoved(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 4*rSlice, 34)
 	interruptCheckpointed(t, e, cpDir, path, "t.bin")
@@ -849,7 +831,7 @@ func TestResumeLeftoverTempFileRemoved(t *testing.T) {
 
 func TestResumeFileFromUploadError(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	path, data := writeRandom(t, t.TempDir(), 5*rSlice+9, 41)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
 		_, err := e.uploader(opts...).UploadFile(t.Context(), path, pan123.FileInput{Name: "r.bin"})
@@ -894,7 +876,7 @@ func TestResumeFileFromUploadError(t *testing.T) {
 // UploadError that can itself be resumed, in the same session.
 func TestResumeFileFailsAgain(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	path, data := writeRandom(t, t.TempDir(), 6*rSlice, 42)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
 		_, err := e.uploader(opts...).UploadFile(t.Context(), path, pan123.FileInput{Name: "r2.bin"})
@@ -919,7 +901,7 @@ func TestResumeFileFailsAgain(t *testing.T) {
 
 func TestResumeImageFromUploadError(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	path, data := writeRandom(t, t.TempDir(), 4*rSlice+5, 43)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
 		_, err := e.uploader(opts...).UploadImageFile(t.Context(), path, pan123.ImageInput{Name: "i.png"})
@@ -947,7 +929,7 @@ func TestResumeImageFromUploadError(t *testing.T) {
 
 func TestResumeRefused(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	dir := t.TempDir()
 
 	t.Run("nil", func(t *testing.T) {
@@ -1023,7 +1005,7 @@ func TestResumeRefused(t *testing.T) {
 // continues its session in a later call.
 func TestResumeImageBedCheckpoint(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 5*rSlice+11, 61)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
@@ -1057,7 +1039,7 @@ func TestResumeImageBedCheckpoint(t *testing.T) {
 // family is another upload and does not pick up the interrupted session.
 func TestResumeDestinationIsPartOfTheKey(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, _ := writeRandom(t, dir, 4*rSlice, 62)
 	ue := interruptCheckpointed(t, e, cpDir, path, "one.bin")
@@ -1078,7 +1060,8 @@ func TestResumeDestinationIsPartOfTheKey(t *testing.T) {
 // starts over after an interruption, saying so.
 func TestResumeV2StartsOver(t *testing.T) {
 	t.Parallel()
-	e, logs := newResumeEnv(t)
+	e := newEnv(t)
+	logs := e.logs
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 4*rSlice+3, 63)
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Slice, SliceNo: 3, Times: -1, Status: 500})
@@ -1107,7 +1090,7 @@ func TestResumeV2StartsOver(t *testing.T) {
 // pass returns the context's error and keeps the record for a later try.
 func TestResumeCancelledWhileVerifying(t *testing.T) {
 	t.Parallel()
-	e, _ := newResumeEnv(t)
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 5*rSlice, 64)
 	interruptCheckpointed(t, e, cpDir, path, "v.bin")

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -32,8 +33,9 @@ const testSlice = 256 << 10
 
 // env is a fake platform and a client wired to it, with fast retries.
 type env struct {
-	srv *pan123test.Server
-	c   *pan123.Client
+	srv  *pan123test.Server
+	c    *pan123.Client
+	logs *recordingHandler // the client's log records, Info and above
 	// inflight counts slice sends in flight (presigned PUTs, V2 slice and
 	// single-step posts); maxInflight is its peak.
 	inflight, maxInflight atomic.Int64
@@ -52,15 +54,19 @@ func (e *env) holdSends(n int) {
 	e.gate, e.met = int64(n), make(chan struct{})
 }
 
+// newEnv starts a fake with testSlice slices in both families (opts come
+// after and win) and a client of it with fast retries, no rate limits and a
+// recording logger: the one setup of the flow tests.
 func newEnv(t *testing.T, opts ...pan123test.Option) *env {
 	t.Helper()
 	opts = append([]pan123test.Option{pan123test.WithSliceSize(testSlice), pan123test.WithImageSliceSize(testSlice)}, opts...)
-	e := &env{srv: pan123test.NewServer(opts...)}
+	e := &env{srv: pan123test.NewServer(opts...), logs: &recordingHandler{}}
 	t.Cleanup(e.srv.Close)
 	hc := &http.Client{Transport: &countingTransport{e: e, next: http.DefaultTransport.(*http.Transport).Clone()}}
 	c, err := pan123.New(e.srv.ClientID, e.srv.ClientSecret,
 		pan123.WithBaseURL(e.srv.URL),
 		pan123.WithHTTPClient(hc),
+		pan123.WithLogger(slog.New(e.logs)),
 		pan123.WithRetry(6, time.Millisecond, 10*time.Millisecond),
 		pan123.WithoutRateLimits())
 	require.NoError(t, err)
