@@ -435,11 +435,7 @@ func TestFaultMatrix(t *testing.T) {
 					}
 				}
 			}
-			workers := matrixWorkers
-			if sc.name == allTogetherName {
-				workers = len(cases) // each run waits out a stall: all at once
-			}
-			runConcurrently(t, workers, cases)
+			runConcurrently(t, matrixWorkers, cases)
 		})
 		// Every run of the scenario has returned and closed its fake and
 		// its connections: nothing of theirs may still run.
