@@ -172,7 +172,7 @@ func (u *Uploader) runCheckpointed(ctx context.Context, cfg uploadConfig, src *s
 		}
 	}
 	track := &checkpointTracker{file: file, log: func(msg string, err error) { u.c.log.WarnContext(ctx, msg, "err", err) },
-		cp: checkpoint{Version: checkpointVersion, Source: abs, Size: src.size, ModTime: src.mtime, Dest: t.dest(), Protocol: sessionProtocol(t)}}
+		cp: checkpoint{Version: checkpointVersion, Source: abs, Size: src.size, ModTime: src.mtime, Dest: t.dest(), Protocol: t.protocol()}}
 	if cp != nil {
 		track.cp = *cp
 		sess := session{preuploadID: cp.PreuploadID, sliceSize: cp.SliceSize}
@@ -198,23 +198,14 @@ func finishCheckpoint(file string, err error) error {
 	return err
 }
 
-// sessionProtocol names the protocol of t's sessions, for checkpoints: a
-// session of one protocol cannot be continued by another.
-func sessionProtocol(t target) string {
-	if _, ok := t.(*v2Target); ok {
-		return "v2"
-	}
-	return "v1"
-}
-
 // stale says why a record cannot be used for this source and destination.
 func (cp *checkpoint) stale(abs string, src *source, t target, sum string) error {
 	proto := cmp.Or(cp.Protocol, "v1")
 	switch {
 	case cp.Source != abs || cp.Dest != t.dest():
 		return errors.New("checkpoint belongs to another upload")
-	case proto != sessionProtocol(t):
-		return fmt.Errorf("checkpoint written by another protocol (%s, this upload uses %s)", proto, sessionProtocol(t))
+	case proto != t.protocol():
+		return fmt.Errorf("checkpoint written by another protocol (%s, this upload uses %s)", proto, t.protocol())
 	case cp.Size != src.size || !cp.ModTime.Equal(src.mtime):
 		return errors.New("the source changed since the interrupted upload (size or modification time)")
 	case sum != "" && !strings.EqualFold(sum, cp.MD5):
@@ -331,7 +322,7 @@ func (u *Uploader) resume(ctx context.Context, ue *UploadError, image bool, opts
 		return nil, invalidInput("this upload cannot be resumed (no session, or the source was a stream)")
 	}
 	st := ue.resume
-	if _, isImage := st.t.(*imageTarget); isImage != image {
+	if isImage := st.t.drive() == nil; isImage != image {
 		return nil, invalidInput("the failed upload was to the other family")
 	}
 	cfg, err := u.config(ctx, opts)
@@ -347,20 +338,5 @@ func (u *Uploader) resume(ctx context.Context, ue *UploadError, image bool, opts
 		return nil, invalidInput("%s changed since the failed upload", st.path)
 	}
 	rep := newReporter(cfg.progress, st.t.name(), src.size)
-	return u.continueSession(ctx, cfg, src, st.md5, withClient(st.t, u.c), st.sess, rep, nil)
-}
-
-// withClient returns t sending through c.
-func withClient(t target, c *Client) target {
-	switch t := t.(type) {
-	case *driveTarget:
-		return &driveTarget{c: c, in: t.in}
-	case *v2Target:
-		return &v2Target{driveTarget: driveTarget{c: c, in: t.in}}
-	case *singleTarget:
-		return &singleTarget{v2Target{driveTarget: driveTarget{c: c, in: t.in}}}
-	case *imageTarget:
-		return &imageTarget{c: c, in: t.in}
-	}
-	return t
+	return u.continueSession(ctx, cfg, src, st.md5, st.t.withClient(u.c), st.sess, rep, nil)
 }

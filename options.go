@@ -475,7 +475,10 @@ func WithProtocol(p Protocol) UploadOption {
 // dir (created if missing), and a later upload of the same unchanged file to
 // the same place continues that session, re-sending only slices the
 // platform does not hold with the right MD5. The record is removed after
-// success. Uploads from an io.Reader are not checkpointed. Default: off.
+// success. Uploads from an io.Reader are not checkpointed. The dir also
+// keeps the V2 slice size last answered, so that a new process computes the
+// V2 slice MD5s in its hashing pass rather than hash each slice again.
+// Default: off.
 func WithCheckpointDir(dir string) UploadOption {
 	return func(o *uploadConfig) {
 		if dir == "" {

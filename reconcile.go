@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 )
 
@@ -81,20 +80,20 @@ func (t *driveTarget) canReconcile() bool { return !t.in.ContainDir }
 // upload), and otherwise create is called again, up to the client's retry
 // budget ([WithRetry]).
 func (u *Uploader) createReconciled(ctx context.Context, t target, sum string, size int64) (created, error) {
-	d, ok := t.(interface{ drive() *driveTarget })
+	d := t.drive()
 	for attempt := 1; ; attempt++ {
 		c, err := t.create(ctx, sum, size)
-		if err == nil || !ok || d.drive().in.Duplicate != KeepBoth || !d.drive().canReconcile() ||
+		if err == nil || d == nil || d.in.Duplicate != KeepBoth || !d.canReconcile() ||
 			notSent(err) || !retryable(ctx, err) || attempt >= u.c.retry.maxAttempts {
 			return c, err
 		}
-		id, lerr := d.drive().reconcile(ctx, sum, size)
+		id, lerr := d.reconcile(ctx, sum, size)
 		if lerr != nil {
 			return c, fmt.Errorf("%w (and the folder could not be listed to check whether the file was stored: %w)", err, lerr)
 		}
 		if id > 0 {
 			u.c.log.WarnContext(ctx, "pan123: create answer lost; the file is in the folder", "file", t.name(), "err", err)
-			return created{reuse: true, fileID: strconv.FormatInt(id, 10)}, nil
+			return created{reuse: true, file: driveFile(id)}, nil
 		}
 		if err := u.c.retry.backoff(ctx, attempt, nil, 0, nil); err != nil {
 			return c, err

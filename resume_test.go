@@ -79,7 +79,8 @@ type cpRecord struct {
 }
 
 // checkpoints reads every record in dir. Any other entry (a temp file left
-// behind) or a record that does not parse fails the test.
+// behind) or a record that does not parse fails the test; the V2 slice size
+// the dir remembers is not a record.
 func checkpoints(t *testing.T, dir string) map[string]cpRecord {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
@@ -89,6 +90,9 @@ func checkpoints(t *testing.T, dir string) map[string]cpRecord {
 	require.NoError(t, err)
 	out := map[string]cpRecord{}
 	for _, de := range ents {
+		if de.Name() == "v2-slice-size" {
+			continue
+		}
 		require.True(t, strings.HasPrefix(de.Name(), "pan123-") && strings.HasSuffix(de.Name(), ".json"),
 			"stray entry %q in the checkpoint dir", de.Name())
 		b, err := os.ReadFile(filepath.Join(dir, de.Name()))

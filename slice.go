@@ -62,12 +62,15 @@ func md5Of(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
 // each chunk size. A source that yields fewer than n bytes is
 // io.ErrUnexpectedEOF.
 func hashPass(r io.ReaderAt, off, n, sliceSize int64, onRead func(int)) (string, []string, error) {
-	bp, bp2 := hashBufs.Get().(*[]byte), hashBufs.Get().(*[]byte)
+	bp := hashBufs.Get().(*[]byte)
 	defer hashBufs.Put(bp)
-	defer hashBufs.Put(bp2)
 	free := make(chan []byte, 2) // buffers neither hasher is reading
 	free <- *bp
-	free <- *bp2
+	if sliceSize > 0 { // the slice hasher reads one while the next is filled
+		bp2 := hashBufs.Get().(*[]byte)
+		defer hashBufs.Put(bp2)
+		free <- *bp2
+	}
 	var sums []string
 	work := make(chan []byte, 1)
 	hashed := make(chan struct{})

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,7 +218,7 @@ func (u *Uploader) imageTarget(in ImageInput) (target, error) {
 
 // upload is what run hands back to the typed wrappers.
 type upload struct {
-	fileID string
+	file   fileRef
 	name   string
 	size   int64
 	md5    string
@@ -230,18 +229,17 @@ func driveResult(r *upload, err error) (*FileResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, perr := strconv.ParseInt(r.fileID, 10, 64)
-	if perr != nil || id <= 0 {
-		return nil, protocolError("file ID %q", r.fileID)
+	if r.file.num <= 0 {
+		return nil, protocolError("file ID %q", r.file)
 	}
-	return &FileResult{FileID: id, Name: r.name, Size: r.size, MD5: r.md5, Reused: r.reused}, nil
+	return &FileResult{FileID: r.file.num, Name: r.name, Size: r.size, MD5: r.md5, Reused: r.reused}, nil
 }
 
 func imageResult(r *upload, err error) (*ImageResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ImageResult{FileID: r.fileID, Name: r.name, Size: r.size, MD5: r.md5, Reused: r.reused}, nil
+	return &ImageResult{FileID: r.file.str, Name: r.name, Size: r.size, MD5: r.md5, Reused: r.reused}, nil
 }
 
 // source is what slices are read from: a file, a seekable reader, or a spool.
@@ -428,7 +426,7 @@ func (u *Uploader) runWith(ctx context.Context, cfg uploadConfig, src *source, s
 		defer u.c.warmToken(wctx)()
 		rep.phase(PhaseHashing, 0)
 		var err error
-		sum, err = hashSource(t, ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
+		sum, err = t.hash(ctxReaderAt{ctx, src.r}, src.off, src.size, func(n int) { rep.add(int64(n)) })
 		if err != nil {
 			stopWarm()
 			if ctx.Err() != nil {
@@ -457,26 +455,26 @@ func (r ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
 type session struct {
 	preuploadID string
 	sliceSize   int64
-	servers     []string  // V2 upload hosts
-	urls        *urlAhead // V1 URLs fetched ahead, while slices are sent
+	servers     []string    // V2 upload hosts
+	ahead       *sliceAhead // V1 URLs or V2 slice MD5s got ahead, while slices are sent
 }
 
 // upload is the flow after hashing: create, slices, complete.
 func (u *Uploader) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, t target, rep *reporter, track tracker) (*upload, error) {
-	if st, ok := t.(*singleTarget); ok {
-		return st.upload(ctx, cfg, src, sum, rep)
+	if w, ok := t.(wholeFile); ok {
+		return w.uploadWhole(ctx, cfg, src, sum, rep)
 	}
 	c, err := u.createReconciled(ctx, t, sum, src.size)
 	if err != nil {
 		return nil, &UploadError{FileName: t.name(), Err: err}
 	}
 	if c.reuse {
-		if c.fileID == "" || c.fileID == "0" {
+		if !c.file.known() {
 			return nil, &UploadError{FileName: t.name(), Err: protocolError("create answered reuse=true without a file ID")}
 		}
 		rep.slice(EventReused, 0, 0, nil)
 		rep.phase(PhaseDone, 0)
-		return &upload{fileID: c.fileID, name: t.name(), size: src.size, md5: sum, reused: true}, nil
+		return &upload{file: c.file, name: t.name(), size: src.size, md5: sum, reused: true}, nil
 	}
 	if c.preuploadID == "" {
 		return nil, &UploadError{FileName: t.name(), Err: protocolError("create answered no preuploadID")}
@@ -495,7 +493,7 @@ func (j *job) run(ctx context.Context) (*upload, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &upload{fileID: id, name: j.t.name(), size: j.src.size, md5: j.md5}, nil
+	return &upload{file: id, name: j.t.name(), size: j.src.size, md5: j.md5}, nil
 }
 
 // job is one upload session being driven to completion.
@@ -521,30 +519,30 @@ type tracker interface {
 
 // finish sends the slices not skipped and completes the session. Errors come
 // back as *UploadError carrying the session.
-func (j *job) finish(ctx context.Context) (string, error) {
+func (j *job) finish(ctx context.Context) (fileRef, error) {
 	plan, err := planSlices(j.src.size, j.sess.sliceSize)
 	if err != nil {
-		return "", j.fail(0, err)
+		return fileRef{}, j.fail(0, err)
 	}
 	j.rep.phase(PhaseUploading, len(plan))
 	if done := j.skippedBytes(plan); done > 0 {
 		j.rep.add(done)
 	}
-	j.sess.urls = newURLAhead(ctx, j.c.now, plan, j.skip, j.cfg.concurrency)
+	j.sess.ahead = newSliceAhead(ctx, j.c.now, plan, j.skip, j.cfg.concurrency)
 	err = j.sendSlices(ctx, plan)
-	j.sess.urls.close()
-	j.sess.urls = nil
+	j.sess.ahead.close()
+	j.sess.ahead = nil
 	if err != nil {
 		var se *sliceError
 		if errors.As(err, &se) {
-			return "", j.fail(se.no, se.err)
+			return fileRef{}, j.fail(se.no, se.err)
 		}
-		return "", j.fail(0, err)
+		return fileRef{}, j.fail(0, err)
 	}
 	j.rep.phase(PhaseCompleting, len(plan))
 	id, err := j.complete(ctx)
 	if err != nil {
-		return "", j.fail(0, err)
+		return fileRef{}, j.fail(0, err)
 	}
 	j.rep.phase(PhaseDone, len(plan))
 	return id, nil
@@ -591,7 +589,13 @@ func (j *job) sendSlices(ctx context.Context, plan []slicePlan) error {
 		if gctx.Err() != nil {
 			break
 		}
-		g.Go(func() error { return j.sendSlice(gctx, s) })
+		g.Go(func() error {
+			s, err := j.sess.ahead.claim(gctx, s) // the slice whose URL (V2: MD5) is ready first
+			if err != nil {
+				return err
+			}
+			return j.sendSlice(gctx, s)
+		})
 	}
 	err := g.Wait()
 	if ctx.Err() != nil {
@@ -799,7 +803,7 @@ const noIDAsks = 3
 // refusedCompletion), or when the SDK never retries it (an answer it
 // cannot read, 401); a transient error (5xx, network) or another business
 // code (code 1 "内部错误") is asked again at the next poll, until the deadline.
-func (j *job) complete(ctx context.Context) (string, error) {
+func (j *job) complete(ctx context.Context) (fileRef, error) {
 	limit := j.cfg.completeTimeout
 	if limit == 0 {
 		limit = DefaultCompleteTimeout(j.src.size)
@@ -817,11 +821,11 @@ func (j *job) complete(ctx context.Context) (string, error) {
 			r, err = j.t.complete(dctx, j.sess)
 		}
 		switch {
-		case err == nil && r.completed && r.fileID != "" && r.fileID != "0":
-			return r.fileID, nil
+		case err == nil && r.completed && r.file.known():
+			return r.file, nil
 		case err == nil && r.completed:
 			if noID++; noID > noIDAsks {
-				return "", protocolError("the platform said the upload was finished but gave no file ID in %d answers", noID)
+				return fileRef{}, protocolError("the platform said the upload was finished but gave no file ID in %d answers", noID)
 			}
 			async = true // upload_async_result carries the ID
 		case err == nil && r.async:
@@ -829,17 +833,17 @@ func (j *job) complete(ctx context.Context) (string, error) {
 		case err == nil, errors.Is(err, ErrVerifying):
 			// not yet
 		case refusedCompletion(err):
-			return "", mark(ErrCompleteRefused, err)
+			return fileRef{}, mark(ErrCompleteRefused, err)
 		case dctx.Err() == nil && (retryable(dctx, err) || businessCode(err)):
 			// Not a refusal: the platform may still finish the file.
 			j.c.log.WarnContext(ctx, "pan123: completion call failed; asking again", "file", j.t.name(), "err", err)
 		default:
 			// Final by the SDK's own rules (an answer it cannot read, 401,
 			// the deadline): the session is kept, not refused.
-			return "", completeErr(ctx, dctx, err)
+			return fileRef{}, completeErr(ctx, dctx, err)
 		}
 		if err := sleepCtx(dctx, j.cfg.pollInterval); err != nil {
-			return "", completeErr(ctx, dctx, err)
+			return fileRef{}, completeErr(ctx, dctx, err)
 		}
 	}
 }

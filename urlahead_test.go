@@ -10,14 +10,15 @@ import (
 	"time"
 )
 
-// fetchLog is a fetchURL that records the slices asked for.
+// fetchLog is a fetchFunc that records the slices asked for.
 type fetchLog struct {
 	mu   sync.Mutex
 	asks []int
 	fail map[int]bool // the first fetch of these slices fails
 }
 
-func (f *fetchLog) fetch(_ context.Context, no int) (string, error) {
+func (f *fetchLog) fetch(_ context.Context, p slicePlan) (string, error) {
+	no := p.No
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asks = append(f.asks, no)
@@ -42,11 +43,11 @@ func TestURLAheadRefetches(t *testing.T) {
 	var clock atomic.Int64
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
 	f := &fetchLog{fail: map[int]bool{3: true}}
-	a := newURLAhead(t.Context(), now, testPlan(5), map[int]bool{2: true}, 1)
+	a := newSliceAhead(t.Context(), now, testPlan(5), map[int]bool{2: true}, 1)
 	defer a.close()
 	get := func(no int) string {
 		t.Helper()
-		u, err := a.get(t.Context(), no, f.fetch)
+		u, err := a.get(t.Context(), slicePlan{No: no, Off: int64(no - 1), Size: 1}, urlMaxAge, f.fetch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,9 +81,9 @@ func TestURLAheadBounded(t *testing.T) {
 	var running, started atomic.Int64
 	// The slice asked for is fetched at once; fetches ahead hang until
 	// canceled.
-	fetchFor := func(want int) fetchURL {
-		return func(ctx context.Context, no int) (string, error) {
-			if no == want {
+	fetchFor := func(want int) fetchFunc {
+		return func(ctx context.Context, p slicePlan) (string, error) {
+			if p.No == want {
 				return "now", nil
 			}
 			started.Add(1)
@@ -92,9 +93,9 @@ func TestURLAheadBounded(t *testing.T) {
 			return "", ctx.Err()
 		}
 	}
-	a := newURLAhead(t.Context(), time.Now, testPlan(20), nil, limit)
+	a := newSliceAhead(t.Context(), time.Now, testPlan(20), nil, limit)
 	for _, no := range []int{10, 11, 12, 13, 14} {
-		if _, err := a.get(t.Context(), no, fetchFor(no)); err != nil {
+		if _, err := a.get(t.Context(), slicePlan{No: no, Off: int64(no - 1), Size: 1}, urlMaxAge, fetchFor(no)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -111,7 +112,7 @@ func TestURLAheadBounded(t *testing.T) {
 	if n := started.Load(); n > limit {
 		t.Errorf("%d fetches ahead started, want at most %d", n, limit)
 	}
-	if _, err := a.get(t.Context(), 15, fetchFor(15)); err != nil {
+	if _, err := a.get(t.Context(), slicePlan{No: 15, Off: 14, Size: 1}, urlMaxAge, fetchFor(15)); err != nil {
 		t.Errorf("get after close: %v", err)
 	}
 	if n := started.Load(); n > limit {
@@ -120,7 +121,7 @@ func TestURLAheadBounded(t *testing.T) {
 }
 
 // pendingDone is closed when slice no's URL fetched ahead is known.
-func (a *urlAhead) pendingDone(no int) <-chan struct{} {
+func (a *sliceAhead) pendingDone(no int) <-chan struct{} {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if f := a.pending[no]; f != nil {
@@ -129,4 +130,38 @@ func (a *urlAhead) pendingDone(no int) <-chan struct{} {
 	c := make(chan struct{})
 	close(c)
 	return c
+}
+
+// TestSliceAheadClaimsEachSliceOnce: workers claim slices while values
+// fetched ahead come back, a round at a time (each worker claims, then all
+// send): every slice of the plan is claimed once, skipped slices never, and
+// each gets its own value.
+func TestSliceAheadClaimsEachSliceOnce(t *testing.T) {
+	const n, workers = 40, 4
+	skip := map[int]bool{7: true, 8: true, 30: true}
+	a := newSliceAhead(t.Context(), time.Now, testPlan(n), skip, workers)
+	defer a.close()
+	fetch := func(_ context.Context, p slicePlan) (string, error) { return fmt.Sprint(p.No), nil }
+	seen := map[int]int{}
+	for left := n - len(skip); left > 0; {
+		var round []slicePlan
+		for ; left > 0 && len(round) < workers; left-- {
+			p, err := a.claim(t.Context(), slicePlan{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			round = append(round, p)
+		}
+		for _, p := range round {
+			seen[p.No]++
+			if v, err := a.get(t.Context(), p, 0, fetch); err != nil || v != fmt.Sprint(p.No) {
+				t.Errorf("slice %d: value %q, %v", p.No, v, err)
+			}
+		}
+	}
+	for no := 1; no <= n; no++ {
+		if want := map[bool]int{true: 0, false: 1}[skip[no]]; seen[no] != want {
+			t.Errorf("slice %d claimed %d times, want %d", no, seen[no], want)
+		}
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -317,6 +319,7 @@ func escapeQuotes(s string) string {
 type v2Target struct {
 	driveTarget
 	pre sliceSums // from the hashing pass
+	dir string    // the checkpoint dir, which remembers the slice size; may be ""
 }
 
 // defaultV2SliceSize is the slice size the hashing pass prepares V2 slice
@@ -338,26 +341,45 @@ func (s sliceSums) lookup(size int64, p slicePlan) (string, bool) {
 	return s.sums[p.No-1], true
 }
 
-// hashSource is the whole-file hashing pass. For V2 it computes the slice
-// MD5s too, for the slice size the Client's last V2 create answered, so
-// that no slice is hashed again before its post unless create answers
-// another size.
-func hashSource(t target, r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
-	v2, ok := t.(*v2Target)
-	if !ok {
-		return md5Of(r, off, n, onRead)
-	}
-	return v2.hashPass(r, off, n, onRead)
-}
-
-func (t *v2Target) hashPass(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
+// hash is the whole-file hashing pass of V2: the MD5 and, in the same
+// read, the slice MD5s for the slice size the Client's last V2 create
+// answered (or the checkpoint dir remembers), so that no slice is hashed
+// again before its post unless create answers another size.
+func (t *v2Target) hash(r io.ReaderAt, off, n int64, onRead func(int)) (string, error) {
 	size := t.c.v2SliceSize.Load()
 	if size <= 0 {
+		size = t.recalledSliceSize()
+	}
+	if size <= 0 {
 		size = defaultV2SliceSize
+	}
+	if n > 0 && (n-1)/size+1 > maxSlices {
+		size = 0 // create would refuse so many slices: no sum per few bytes
 	}
 	sum, sums, err := hashPass(r, off, n, size, onRead)
 	t.pre = sliceSums{size: size, sums: sums}
 	return sum, err
+}
+
+// v2SliceSizeFile, in a checkpoint dir, holds the slice size of the last
+// V2 create answer, so that the hashing pass of a Client that has not made
+// a V2 upload yet (another process) computes the slice MD5s of that size.
+const v2SliceSizeFile = "v2-slice-size"
+
+// recalledSliceSize is the slice size remembered in the checkpoint dir, or 0.
+func (t *v2Target) recalledSliceSize() int64 {
+	if t.dir == "" {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(t.dir, v2SliceSizeFile))
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }
 
 func (t *v2Target) create(ctx context.Context, sum string, size int64) (created, error) {
@@ -368,6 +390,10 @@ func (t *v2Target) create(ctx context.Context, sum string, size int64) (created,
 	}
 	if r.SliceSize > 0 {
 		t.c.v2SliceSize.Store(r.SliceSize)
+		if t.dir != "" && r.SliceSize != t.recalledSliceSize() {
+			// A hint: when it cannot be written, the next process guesses.
+			_ = os.WriteFile(filepath.Join(t.dir, v2SliceSizeFile), []byte(strconv.FormatInt(r.SliceSize, 10)), 0o600)
+		}
 	}
 	var servers []string
 	if !r.Reuse {
@@ -379,31 +405,38 @@ func (t *v2Target) create(ctx context.Context, sum string, size int64) (created,
 			return created{}, err
 		}
 	}
-	return created{reuse: r.Reuse, fileID: strconv.FormatInt(r.FileID, 10), preuploadID: r.PreuploadID,
+	return created{reuse: r.Reuse, file: driveFile(r.FileID), preuploadID: r.PreuploadID,
 		sliceSize: r.SliceSize, servers: servers}, nil
 }
 
-func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attempt int, body io.Reader) error {
+func (t *v2Target) protocol() string { return "v2" }
+func (t *v2Target) withClient(c *Client) target {
+	return &v2Target{driveTarget: driveTarget{c: c, in: t.in}, dir: t.dir}
+}
+
+func (t *v2Target) sendSlice(ctx context.Context, s session, p slicePlan, attempt int, sb *sliceBody) error {
 	if len(s.servers) == 0 {
 		return protocolError("no upload server for V2 slices")
 	}
-	sb, ok := body.(*sliceBody)
-	if !ok {
-		return errors.New("v2: unexpected slice body")
-	}
 	// The slice MD5 goes before the bytes in the form. The hashing pass
-	// computed it when it knew the slice size; otherwise it is computed
-	// here from the same section (a second read of the slice, served by the
-	// page cache), rather than holding slices in memory.
+	// computed it when it knew the slice size; otherwise the slice is read
+	// again for it (from the page cache, mostly) rather than held in
+	// memory, ahead of its post: while a worker posts a slice, the next
+	// one is hashed on another goroutine, so the hashing overlaps the
+	// transfer instead of following it.
 	sum, ok := t.pre.lookup(s.sliceSize, p)
 	if !ok {
+		base := sb.off - p.Off // where the file starts in src
 		var err error
-		if sum, err = md5Of(sb.src, sb.off, p.Size, nil); err != nil {
+		sum, err = s.ahead.get(ctx, p, 0, func(ctx context.Context, q slicePlan) (string, error) {
+			return md5Of(ctxReaderAt{ctx, sb.src}, base+q.Off, q.Size, nil)
+		})
+		if err != nil {
 			return err
 		}
 	}
 	server := s.servers[(p.No-1+attempt-1)%len(s.servers)]
-	return t.c.Drive.UploadSliceV2(ctx, server, s.preuploadID, p.No, sum, body, p.Size)
+	return t.c.Drive.UploadSliceV2(ctx, server, s.preuploadID, p.No, sum, sb, p.Size)
 }
 
 func (t *v2Target) listParts(context.Context, session) ([]UploadPart, error) {
@@ -419,68 +452,15 @@ func (t *v2Target) asyncResult(ctx context.Context, s session) (completion, erro
 	return t.complete(ctx, s)
 }
 
-// resolveTarget picks the drive's protocol for a file of size bytes.
-func resolveTarget(cfg uploadConfig, t target, size int64) target {
-	dt, ok := t.(*driveTarget)
-	if !ok {
-		return t // the image bed has only V1
-	}
-	switch {
-	case cfg.protocol == V2:
-		return &v2Target{driveTarget: *dt}
-	case cfg.protocol == Auto && size <= AutoSingleThreshold:
-		return &singleTarget{v2Target{driveTarget: *dt}}
-	case cfg.protocol == Auto:
-		return &v2Target{driveTarget: *dt}
-	}
-	return t
-}
-
-// sha1First tries an instant upload by SHA-1 when the caller gave one. A
-// nil result and nil error mean "not known: upload normally".
-func sha1First(ctx context.Context, t target, size int64, rep *reporter) (*upload, error) {
-	d, ok := t.(interface{ drive() *driveTarget }) // any drive protocol; the image bed has no SHA-1 reuse
-	if !ok || d.drive().in.SHA1 == "" {
-		return nil, nil
-	}
-	c, in := d.drive().c, d.drive().in
-	sum, err := validSHA1(in.SHA1)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.Drive.SHA1Reuse(ctx, &FileSHA1ReuseRequest{ParentFileID: in.ParentFileID, Filename: in.Name,
-		SHA1: sum, Size: size, Duplicate: in.Duplicate})
-	if err != nil {
-		return nil, &UploadError{FileName: in.Name, Err: err}
-	}
-	if !r.Reuse {
-		return nil, nil
-	}
-	id := r.FileID
-	if id <= 0 {
-		return nil, &UploadError{FileName: in.Name, Err: protocolError("sha1_reuse answered reuse=true without a file ID")}
-	}
-	rep.slice(EventReused, 0, 0, nil)
-	rep.phase(PhaseDone, 0)
-	return &upload{fileID: strconv.FormatInt(id, 10), name: in.Name, size: size, reused: true}, nil
-}
-
-// drive gives the drive input of every drive protocol (v2Target and
-// singleTarget embed driveTarget).
-func (t *driveTarget) drive() *driveTarget { return t }
-
-// validSHA1 checks a caller-supplied SHA-1 (40 hex digits) and lowercases it.
-func validSHA1(s string) (string, error) {
-	if len(s) != 40 || strings.Trim(strings.ToLower(s), "0123456789abcdef") != "" {
-		return "", invalidInput("SHA1 %q is not 40 hex digits", s)
-	}
-	return strings.ToLower(s), nil
-}
-
 // singleTarget sends a small drive file in one request (single-step upload).
 type singleTarget struct{ v2Target }
 
-func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source, sum string, rep *reporter) (*upload, error) {
+func (t *singleTarget) protocol() string { return "single" }
+func (t *singleTarget) withClient(c *Client) target {
+	return &singleTarget{v2Target{driveTarget: driveTarget{c: c, in: t.in}}}
+}
+
+func (t *singleTarget) uploadWhole(ctx context.Context, cfg uploadConfig, src *source, sum string, rep *reporter) (*upload, error) {
 	hosts, err := t.c.uploadHosts(ctx)
 	if err != nil {
 		return nil, &UploadError{FileName: t.in.Name, Err: err}
@@ -495,7 +475,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 		if err == nil && r.Completed && r.FileID > 0 {
 			rep.slice(EventSliceDone, 1, 0, nil)
 			rep.phase(PhaseDone, 1)
-			return &upload{fileID: strconv.FormatInt(r.FileID, 10), name: t.in.Name, size: src.size, md5: sum}, nil
+			return &upload{file: driveFile(r.FileID), name: t.in.Name, size: src.size, md5: sum}, nil
 		}
 		if err == nil {
 			err = protocolError("single-step upload answered completed=%v, fileID=%d", r.Completed, r.FileID)
@@ -518,7 +498,7 @@ func (t *singleTarget) upload(ctx context.Context, cfg uploadConfig, src *source
 				t.c.log.WarnContext(ctx, "pan123: single-step answer lost; the file is in the folder", "file", t.in.Name, "err", err)
 				rep.slice(EventSliceDone, 1, 0, nil)
 				rep.phase(PhaseDone, 1)
-				return &upload{fileID: strconv.FormatInt(id, 10), name: t.in.Name, size: src.size, md5: sum}, nil
+				return &upload{file: driveFile(id), name: t.in.Name, size: src.size, md5: sum}, nil
 			}
 			if lerr != nil {
 				err = fmt.Errorf("%w (and the folder could not be listed to check whether the file was stored: %w)", err, lerr)

@@ -407,3 +407,21 @@ func TestV2SliceMD5sFromTheHashingPass(t *testing.T) {
 		assert.Equal(t, reads*int64(len(data)), src.n.Load(), "upload %d: bytes read", i+1)
 	}
 }
+
+// TestV2SliceSizeRememberedInCheckpointDir: a Client that has not made a V2
+// upload yet (another process) guesses the slice size that the last V2
+// create answered into the same checkpoint dir, so its hashing pass
+// computes the right slice MD5s: the source is read twice, not three times.
+func TestV2SliceSizeRememberedInCheckpointDir(t *testing.T) {
+	const slice = 64 << 10
+	dir := t.TempDir()
+	for i, reads := range []int64{3, 2} {
+		e := newEnv(t, pan123test.WithSliceSize(slice)) // a fresh Client each time
+		_, data := writeRandom(t, t.TempDir(), 5*slice+100, uint64(50+i))
+		src := &countingReaderAt{Reader: bytes.NewReader(data)}
+		_, err := e.uploader(pan123.WithProtocol(pan123.V2), pan123.WithCheckpointDir(dir)).Upload(t.Context(), src,
+			pan123.FileInput{Name: fmt.Sprintf("v2-%d.bin", i)})
+		require.NoError(t, err)
+		assert.Equal(t, reads*int64(len(data)), src.n.Load(), "upload %d: bytes read", i+1)
+	}
+}

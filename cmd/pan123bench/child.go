@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-pan123/pan123"
@@ -36,6 +37,11 @@ func runChild(arg string) int {
 		return 0
 	}
 	opts := []pan123.Option{pan123.WithBaseURL(cfg.URL)}
+	var tr *tracer
+	if cfg.Trace {
+		tr = newTracer()
+		opts = append(opts, pan123.WithHTTPClient(&http.Client{Transport: tr}))
+	}
 	if cfg.NoLimits {
 		opts = append(opts, pan123.WithoutRateLimits())
 	}
@@ -50,6 +56,9 @@ func runChild(arg string) int {
 	}
 	if cfg.Concurrency > 0 {
 		uopts = append(uopts, pan123.WithConcurrency(cfg.Concurrency))
+	}
+	if cfg.CheckpointDir != "" {
+		uopts = append(uopts, pan123.WithCheckpointDir(cfg.CheckpointDir))
 	}
 	t0 := time.Now()
 	if os.Getenv("PAN123BENCH_PHASES") != "" { // diagnostics: phase times on stderr
@@ -71,7 +80,14 @@ func runChild(arg string) int {
 	if err != nil {
 		res.Err = err.Error()
 	}
-	res.PeakRSS = vmHWM()
+	if tr != nil && err == nil {
+		conc := cfg.Concurrency
+		if conc == 0 {
+			conc = pan123.DefaultConcurrency
+		}
+		res.Trace = tr.summary(conc)
+	}
+	res.PeakRSS, res.CPU = vmHWM(), cpuSeconds()
 	if memDebug {
 		printMem("end")
 	}
@@ -123,6 +139,15 @@ func runFloor(cfg childConfig) childResult {
 	res.Put = time.Since(t1).Seconds()
 	res.Seconds = res.MD5 + res.Put
 	return res
+}
+
+// cpuSeconds is the user and system CPU time this process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // vmHWM is the process's peak resident set size from /proc/self/status.

@@ -64,6 +64,8 @@ type flags struct {
 	conc     int
 	links    string
 	linkConc string
+	before   string
+	linkV2   bool
 }
 
 func parseFlags() flags {
@@ -75,6 +77,8 @@ func parseFlags() flags {
 	flag.IntVar(&f.conc, "concurrency", 0, "loopback: WithConcurrency (0 = the SDK's default)")
 	flag.StringVar(&f.links, "links", "a,b,c", "links to run (a, b, c; see the table); empty to skip")
 	flag.StringVar(&f.linkConc, "link-conc", "1,4,8", "links: concurrencies")
+	flag.BoolVar(&f.linkV2, "link-v2", false, "links: run each link under V2 too (slice MD5s hashed per slice: the MD5 is given)")
+	flag.StringVar(&f.before, "before", "", "another build of pan123bench (an earlier SDK) whose child also runs the V2 64 MiB loopback upload and every link, side by side")
 	flag.Parse()
 	if f.quick {
 		if !flagSet("sizes") {
@@ -102,7 +106,7 @@ func main() {
 	check(err)
 	concs, err := parseInts(f.linkConc)
 	check(err)
-	ls, err := pickLinks(f.links, f.quick)
+	ls, err := pickLinks(f.links, f.quick, f.linkV2)
 	check(err)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -119,7 +123,7 @@ func main() {
 		check(treeRun(ctx, f.dir, *treeFiles, *treeFolders, *treeProto)) // tree.go
 		return
 	}
-	b := &bench{dir: f.dir, reps: f.reps, conc: f.conc}
+	b := &bench{dir: f.dir, reps: f.reps, conc: f.conc, before: f.before}
 	defer b.cleanup()
 
 	fmt.Printf("pan123bench: %s %s/%s, %d CPUs (GOMAXPROCS %d), files in %s\n",
@@ -165,6 +169,7 @@ type bench struct {
 	dir       string
 	reps      int
 	conc      int
+	before    string // -before
 	files     []string
 	generated map[int64]string  // size -> file, reused by the link runs
 	sums      map[string]string // file -> MD5
@@ -228,6 +233,8 @@ type childConfig struct {
 	Concurrency                 int    // 0 = default
 	NoLimits                    bool   // WithoutRateLimits
 	V2                          bool   // WithProtocol(V2)
+	CheckpointDir               string // WithCheckpointDir
+	Trace                       bool   // time every request and report a traceSummary
 	Floor                       bool   // no SDK: the floor's MD5 pass, then a plain PUT of the file to URL
 }
 
@@ -236,15 +243,21 @@ type childResult struct {
 	Seconds    float64 // UploadFile, call to return (floor: MD5 + PUT)
 	MD5, Put   float64 // floor only: the two parts of Seconds
 	PeakRSS    int64   // VmHWM, bytes
+	CPU        float64 // user + system seconds of the whole process
 	TotalAlloc uint64  // bytes allocated on the Go heap during the whole process
 	NumGC      uint32
+	Trace      *traceSummary
 	Err        string
 }
 
-func runChildProcess(ctx context.Context, cfg childConfig) (childResult, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return childResult{}, err
+// runChildProcess runs cfg in a child process of this binary, or of exe
+// when it is not "".
+func runChildProcess(ctx context.Context, cfg childConfig, exe string) (childResult, error) {
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return childResult{}, err
+		}
 	}
 	arg, _ := json.Marshal(cfg)
 	cmd := exec.CommandContext(ctx, exe, childArg, string(arg))
