@@ -437,7 +437,8 @@ func TestCheckpointThatCannotContinue(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e, logs := newResumeEnv(t)
+			e := newEnv(t)
+			logs := e.logs
 			cpDir := t.TempDir()
 			path, data := writeRandom(t, t.TempDir(), 4*rSlice, 19)
 			if tc.v2 {

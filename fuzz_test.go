@@ -2,12 +2,13 @@ package pan123
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Fuzz targets. Their seed corpora live in testdata/fuzz/<FuzzName>/ and run
@@ -28,41 +29,33 @@ func FuzzPlanSlices(f *testing.F) {
 	f.Fuzz(func(t *testing.T, size, sliceSize int64) {
 		plan, err := planSlices(size, sliceSize)
 		if size <= 0 || sliceSize <= 0 {
-			if err == nil || !errors.Is(err, ErrProtocol) {
-				t.Fatalf("planSlices(%d, %d) = %v, want an ErrProtocol", size, sliceSize, err)
-			}
+			require.ErrorIs(t, err, ErrProtocol, "planSlices(%d, %d)", size, sliceSize)
 			return
 		}
 		n := (size-1)/sliceSize + 1 // cannot overflow for positive inputs
 		if n > maxSlices {
-			if err == nil || !errors.Is(err, ErrProtocol) {
-				t.Fatalf("planSlices(%d, %d) needs %d slices: got err %v, want an ErrProtocol", size, sliceSize, n, err)
-			}
+			require.ErrorIs(t, err, ErrProtocol, "planSlices(%d, %d) needs %d slices", size, sliceSize, n)
 			return
 		}
-		if err != nil {
-			t.Fatalf("planSlices(%d, %d): unexpected error %v", size, sliceSize, err)
-		}
-		if int64(len(plan)) != n {
-			t.Fatalf("planSlices(%d, %d): %d slices, want %d", size, sliceSize, len(plan), n)
-		}
+		require.NoError(t, err, "planSlices(%d, %d)", size, sliceSize)
+		require.Len(t, plan, int(n), "planSlices(%d, %d)", size, sliceSize)
 		var next int64
 		for i, s := range plan {
+			// One check a slice, not four assertions: plans have up to
+			// maxSlices slices, and the fuzzer runs this many times.
 			switch {
 			case s.No != i+1:
-				t.Fatalf("slice %d numbered %d", i+1, s.No)
+				require.FailNowf(t, "misnumbered", "slice %d numbered %d", i+1, s.No)
 			case s.Off != next:
-				t.Fatalf("slice %d starts at %d, want %d (not contiguous)", s.No, s.Off, next)
+				require.FailNowf(t, "not contiguous", "slice %d starts at %d, want %d", s.No, s.Off, next)
 			case s.Size <= 0 || s.Size > sliceSize:
-				t.Fatalf("slice %d has size %d (slice size %d)", s.No, s.Size, sliceSize)
+				require.FailNowf(t, "bad size", "slice %d has size %d (slice size %d)", s.No, s.Size, sliceSize)
 			case i < len(plan)-1 && s.Size != sliceSize:
-				t.Fatalf("slice %d of %d has size %d, want exactly %d", s.No, len(plan), s.Size, sliceSize)
+				require.FailNowf(t, "short slice", "slice %d of %d has size %d, want exactly %d", s.No, len(plan), s.Size, sliceSize)
 			}
 			next = s.Off + s.Size // <= size: no overflow
 		}
-		if next != size {
-			t.Fatalf("slices cover [0, %d), want [0, %d)", next, size)
-		}
+		require.Equal(t, size, next, "the slices cover [0, next)")
 	})
 }
 
@@ -142,30 +135,18 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		if retryAfter != "" {
 			h.Set("Retry-After", retryAfter)
 		}
-		if d := parseRetryAfter(h, now); d < 0 {
-			t.Fatalf("Retry-After %q parsed as %v", retryAfter, d)
-		}
+		require.GreaterOrEqual(t, parseRetryAfter(h, now), time.Duration(0), "Retry-After %q", retryAfter)
 		for name, out := range envelopeTargets() {
 			err := decodeEnvelope(http.MethodPost, "/p", status, h, body, out, now)
 			if err == nil {
-				if status/100 != 2 {
-					t.Fatalf("%s: http %d decoded as a success", name, status)
-				}
-				if !json.Valid(body) {
-					t.Fatalf("%s: invalid JSON %q decoded as a success", name, body)
-				}
+				require.Equal(t, 2, status/100, "%s: http %d decoded as a success", name, status)
+				require.True(t, json.Valid(body), "%s: invalid JSON %q decoded as a success", name, body)
 				continue
 			}
 			var ae *APIError
-			if !errors.As(err, &ae) {
-				t.Fatalf("%s: error %v (%T) is not an *APIError", name, err, err)
-			}
-			if ae.RetryAfter < 0 {
-				t.Fatalf("%s: negative RetryAfter %v", name, ae.RetryAfter)
-			}
-			if strings.Contains(ae.Path, "?") {
-				t.Fatalf("%s: path %q has a query", name, ae.Path)
-			}
+			require.ErrorAs(t, err, &ae, name)
+			require.GreaterOrEqual(t, ae.RetryAfter, time.Duration(0), "%s: RetryAfter", name)
+			require.NotContains(t, ae.Path, "?", "%s: the path has a query", name)
 			_ = err.Error()
 			_ = retryable(t.Context(), err)
 		}
@@ -185,36 +166,25 @@ func FuzzValidateName(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		err := validateName(name)
-		if err != nil {
-			if !errors.Is(err, ErrInvalidInput) {
-				t.Fatalf("validateName(%q) = %v, not an ErrInvalidInput", name, err)
-			}
+		if err := validateName(name); err != nil {
+			require.ErrorIs(t, err, ErrInvalidInput, "validateName(%q)", name)
 		} else {
-			switch {
-			case name == "":
-				t.Fatal("empty name accepted")
-			case !utf8.ValidString(name):
-				t.Fatalf("invalid UTF-8 %q accepted", name)
-			case utf8.RuneCountInString(name) > 255:
-				t.Fatalf("name of %d characters accepted", utf8.RuneCountInString(name))
-			case strings.Trim(name, " ") == "" || strings.TrimSpace(name) == "":
-				t.Fatalf("all-space name %q accepted", name)
-			case strings.ContainsAny(name, `"\/:*?|><`):
-				t.Fatalf("name %q with a forbidden character accepted", name)
-			case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-				t.Fatalf("name %q with a control character accepted", name)
-			}
+			require.NotEmpty(t, name, "empty name accepted")
+			require.True(t, utf8.ValidString(name), "invalid UTF-8 %q accepted", name)
+			require.LessOrEqual(t, utf8.RuneCountInString(name), 255, "name %q accepted", name)
+			require.NotEmpty(t, strings.Trim(name, " "), "all-space name %q accepted", name)
+			require.NotEmpty(t, strings.TrimSpace(name), "all-space name %q accepted", name)
+			require.False(t, strings.ContainsAny(name, `"\/:*?|><`), "name %q with a forbidden character accepted", name)
+			require.False(t, strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }),
+				"name %q with a control character accepted", name)
 		}
 		// A containDir path is accepted only when every part is a valid name.
 		if err := validatePath(name); err == nil {
 			for _, part := range strings.Split(strings.Trim(name, "/"), "/") {
-				if validateName(part) != nil {
-					t.Fatalf("validatePath(%q) accepted the invalid part %q", name, part)
-				}
+				require.NoError(t, validateName(part), "validatePath(%q) accepted the invalid part %q", name, part)
 			}
-		} else if !errors.Is(err, ErrInvalidInput) {
-			t.Fatalf("validatePath(%q) = %v, not an ErrInvalidInput", name, err)
+		} else {
+			require.ErrorIs(t, err, ErrInvalidInput, "validatePath(%q)", name)
 		}
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestReadmeSnippetsCompile builds every ```go block of README.md, so that
@@ -25,22 +27,17 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the README's code with the go command")
 	}
+	t.Parallel() // waits on the go command
 	gocmd, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command on PATH")
 	}
 	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	blocks := goBlocks(string(readme))
-	if len(blocks) == 0 {
-		t.Fatal("no ```go blocks found in README.md")
-	}
+	require.NotEmpty(t, blocks, "no ```go blocks found in README.md")
 	root, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tmp := t.TempDir()
 	overlay := map[string]string{}
 	var pkgs []string
@@ -50,21 +47,15 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 		src, first := wrapSnippet(b.code, i+1)
 		offsets[i] = b.line + 1 - first
 		real := filepath.Join(tmp, fmt.Sprintf("snippet%02d.go", i+1))
-		if err := os.WriteFile(real, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(real, []byte(src), 0o600))
 		overlay[filepath.Join(root, dir, "snippet.go")] = real
 		pkgs = append(pkgs, "./"+dir)
 		t.Logf("README.md:%d → %s", b.line, dir)
 	}
 	ov, err := json.Marshal(map[string]any{"Replace": overlay})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ovPath := filepath.Join(tmp, "overlay.json")
-	if err := os.WriteFile(ovPath, ov, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(ovPath, ov, 0o600))
 	args := []string{"build", "-overlay", ovPath}
 	if raceEnabled {
 		args = append(args, "-race") // the same flags as this test's build: cached packages
@@ -80,7 +71,7 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 			line, _ := strconv.Atoi(sub[2])
 			return fmt.Sprintf("README.md:%d", line+offsets[i-1])
 		})
-		t.Fatalf("README code does not compile:\n%s", msg)
+		require.FailNow(t, "README code does not compile", msg)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,18 +27,19 @@ import (
 	"github.com/go-pan123/pan123/pan123test"
 )
 
-// Resume tests use small slices so that files of a few MiB have many of them.
-const rSlice = 256 << 10
+// rSlice is the fake's slice size in newEnv: files of a few MiB have many.
+const rSlice = testSlice
 
-// recordingHandler keeps every slog record, for asserting warnings.
+// recordingHandler keeps the slog records at Info and above, for asserting
+// warnings.
 type recordingHandler struct {
 	mu   sync.Mutex
 	recs []slog.Record
 }
 
-func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *recordingHandler) WithGroup(string) slog.Handler            { return h }
+func (h *recordingHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler                { return h }
 func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -63,27 +63,6 @@ func (h *recordingHandler) warnings(msg string) []string {
 		out = append(out, b.String())
 	}
 	return out
-}
-
-// newResumeEnv is newEnv with 256 KiB slices in both families, the brief's
-// fast client settings and a recording logger.
-func newResumeEnv(t *testing.T, opts ...pan123test.Option) (*env, *recordingHandler) {
-	t.Helper()
-	opts = append([]pan123test.Option{pan123test.WithSliceSize(rSlice), pan123test.WithImageSliceSize(rSlice)}, opts...)
-	e := &env{srv: pan123test.NewServer(opts...)}
-	t.Cleanup(e.srv.Close)
-	logs := &recordingHandler{}
-	hc := &http.Client{Transport: &countingTransport{e: e, next: http.DefaultTransport.(*http.Transport).Clone()}}
-	c, err := pan123.New(e.srv.ClientID, e.srv.ClientSecret,
-		pan123.WithBaseURL(e.srv.URL),
-		pan123.WithHTTPClient(hc),
-		pan123.WithLogger(slog.New(logs)),
-		pan123.WithRetry(5, time.Millisecond, 5*time.Millisecond),
-		pan123.WithoutRateLimits())
-	require.NoError(t, err)
-	t.Cleanup(hc.CloseIdleConnections)
-	e.c = c
-	return e, logs
 }
 
 // cpRecord mirrors the checkpoint's JSON, as far as the tests look at it.
@@ -303,13 +282,14 @@ func TestResumeHelperProcess(t *testing.T) {
 }
 
 func TestResumeAfterSIGKILL(t *testing.T) {
+	t.Parallel()
 	const (
 		size    = 8 << 20 // 32 slices
 		nSlices = size / rSlice
 		conc    = 4
 	)
 	// 2 MiB/s per connection: a slice takes ~125 ms, the file ~1 s at 4 in flight.
-	e, _ := newResumeEnv(t, pan123test.WithBandwidth(2<<20))
+	e := newEnv(t, pan123test.WithBandwidth(2<<20))
 	dir := t.TempDir()
 	cpDir := filepath.Join(dir, "checkpoints")
 	path, data := writeRandom(t, dir, size, 42)
@@ -374,11 +354,21 @@ poll:
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee, "stderr: %s", stderr.String())
 	require.False(t, ee.Exited(), "the helper was killed by a signal, not exited: %s", stderr.String())
+	// The killed process's last slices may still be in the fake's socket
+	// buffers, and land after the kill. Closing the fake waits for all its
+	// handlers (it aborts throttled reads): only then is the set of slices
+	// it holds final. The resume runs against the fake restarted from its
+	// saved state, as a platform outlives a client.
+	e.srv.Close()
 	firstRun := e.srv.Requests()
 	firstBytes, _ := putStats(firstRun)
 	held := len(e.srv.Parts(killedAt.PreuploadID))
 	t.Logf("killed with %d slices in the record, %d on the platform, %d bytes sent", len(killedAt.Done), held, firstBytes)
 	require.Less(t, held, nSlices, "the first run finished before the kill")
+	state := t.TempDir()
+	require.NoError(t, e.srv.SaveState(state))
+	e = newEnv(t, pan123test.WithCredentials(e.srv.ClientID, e.srv.ClientSecret))
+	require.NoError(t, e.srv.LoadState(state))
 
 	// Resume in this process: same session, only the missing slices.
 	var log progressLog
@@ -392,7 +382,7 @@ poll:
 	assert.Len(t, log.of(pan123.EventSliceSkipped), held, "every slice the platform held was skipped")
 
 	e.srv.Close() // waits for every handler, so the log is complete
-	all := e.srv.Requests()
+	all := append(firstRun, e.srv.Requests()...)
 	assert.Equal(t, 1, count(all, pan123test.OpCreate), "one session across both processes")
 	total, _ := putStats(all)
 	resent := total - size
@@ -409,7 +399,8 @@ poll:
 // is not the local slice's (as if stored corrupt); the local file is
 // unchanged. The resume skips the good slices and sends that one again.
 func TestResumeResendsPartWithWrongEtag(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 6*rSlice+100, 21)
 	mtime := mtimeOf(t, path)
@@ -463,12 +454,13 @@ func TestResumeResendsPartWithWrongEtag(t *testing.T) {
 // record is dropped, and the next run starts over and stores the new bytes —
 // never a silent old, new or mixed file, never a failure loop.
 func TestResumeContentChangedUnderSameMtime(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		slice int // which slice changes: 1 is on the platform, 5 is not
 	}{{"held slice", 1}, {"missing slice", 5}} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, _ := newResumeEnv(t)
+			e := newEnv(t)
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 6*rSlice+100, 22)
 			mtime := mtimeOf(t, path)
@@ -516,6 +508,7 @@ func TestResumeContentChangedUnderSameMtime(t *testing.T) {
 // TestResumeSourceModifiedRestarts: a size or mtime change is seen without
 // reading the file; the upload starts over in a new session.
 func TestResumeSourceModifiedRestarts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		modify func(t *testing.T, path string, data []byte) []byte
@@ -540,7 +533,8 @@ func TestResumeSourceModifiedRestarts(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, logs := newResumeEnv(t)
+			e := newEnv(t)
+			logs := e.logs
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 5*rSlice+7, 23)
 			ue := interruptCheckpointed(t, e, cpDir, path, "m.bin")
@@ -568,6 +562,7 @@ func TestResumeSourceModifiedRestarts(t *testing.T) {
 // TestResumeExpiredSessionRestarts: the platform forgot the session; the
 // upload starts over cleanly.
 func TestResumeExpiredSessionRestarts(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -581,7 +576,8 @@ func TestResumeExpiredSessionRestarts(t *testing.T) {
 			func(*env) { mu.Lock(); now = now.Add(2 * time.Hour); mu.Unlock() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, logs := newResumeEnv(t, tc.fake...)
+			e := newEnv(t, tc.fake...)
+			logs := e.logs
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 5*rSlice+7, 24)
 			ue := interruptCheckpointed(t, e, cpDir, path, "x.bin")
@@ -603,6 +599,7 @@ func TestResumeExpiredSessionRestarts(t *testing.T) {
 // TestResumeCorruptCheckpointIgnored: whatever the record holds, the upload
 // warns, says why in an EventRestart, and starts over.
 func TestResumeCorruptCheckpointIgnored(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		corrupt func(b []byte) []byte
@@ -634,7 +631,8 @@ func TestResumeCorruptCheckpointIgnored(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, logs := newResumeEnv(t)
+			e := newEnv(t)
+			logs := e.logs
 			dir, cpDir := t.TempDir(), t.TempDir()
 			path, data := writeRandom(t, dir, 4*rSlice+1, 25)
 			interruptCheckpointed(t, e, cpDir, path, "k.bin")
@@ -655,7 +653,8 @@ func TestResumeCorruptCheckpointIgnored(t *testing.T) {
 // TestResumeTwoFilesSameDir: two uploads share a checkpoint dir at the same
 // time, are interrupted, then resumed at the same time; nothing mixes.
 func TestResumeTwoFilesSameDir(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	pathA, dataA := writeRandom(t, dir, 6*rSlice+1, 31)
 	pathB, dataB := writeRandom(t, dir, 7*rSlice+2, 32)
@@ -737,7 +736,8 @@ func TestResumeTwoFilesSameDir(t *testing.T) {
 // exists, is never observable half-written, leaves no temp file after a
 // failure or a success, and is gone after success.
 func TestResumeCheckpointFileLifecycle(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), filepath.Join(t.TempDir(), "nested", "cp")
 	path, data := writeRandom(t, dir, 12*rSlice+3, 33)
 
@@ -804,7 +804,8 @@ func TestResumeCheckpointFileLifecycle(t *testing.T) {
 // TestResumeLeftoverTempFileRemoved: a process killed in the middle of a
 // save leaves its temp file; the next upload of that file cleans it up.
 func TestResumeLeftoverTempFileRemoved(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 4*rSlice, 34)
 	interruptCheckpointed(t, e, cpDir, path, "t.bin")
@@ -833,7 +834,8 @@ func TestResumeLeftoverTempFileRemoved(t *testing.T) {
 // ResumeFile / ResumeImageFile.
 
 func TestResumeFileFromUploadError(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	path, data := writeRandom(t, t.TempDir(), 5*rSlice+9, 41)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
 		_, err := e.uploader(opts...).UploadFile(t.Context(), path, pan123.FileInput{Name: "r.bin"})
@@ -877,7 +879,8 @@ func TestResumeFileFromUploadError(t *testing.T) {
 // TestResumeFileFailsAgain: a resume that fails again returns an
 // UploadError that can itself be resumed, in the same session.
 func TestResumeFileFailsAgain(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	path, data := writeRandom(t, t.TempDir(), 6*rSlice, 42)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
 		_, err := e.uploader(opts...).UploadFile(t.Context(), path, pan123.FileInput{Name: "r2.bin"})
@@ -901,7 +904,8 @@ func TestResumeFileFailsAgain(t *testing.T) {
 }
 
 func TestResumeImageFromUploadError(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	path, data := writeRandom(t, t.TempDir(), 4*rSlice+5, 43)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
 		_, err := e.uploader(opts...).UploadImageFile(t.Context(), path, pan123.ImageInput{Name: "i.png"})
@@ -928,7 +932,8 @@ func TestResumeImageFromUploadError(t *testing.T) {
 }
 
 func TestResumeRefused(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	dir := t.TempDir()
 
 	t.Run("nil", func(t *testing.T) {
@@ -1003,7 +1008,8 @@ func TestResumeRefused(t *testing.T) {
 // TestResumeImageBedCheckpoint: UploadImageFile with WithCheckpointDir
 // continues its session in a later call.
 func TestResumeImageBedCheckpoint(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 5*rSlice+11, 61)
 	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
@@ -1036,7 +1042,8 @@ func TestResumeImageBedCheckpoint(t *testing.T) {
 // TestResumeDestinationIsPartOfTheKey: the same file to another name or
 // family is another upload and does not pick up the interrupted session.
 func TestResumeDestinationIsPartOfTheKey(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, _ := writeRandom(t, dir, 4*rSlice, 62)
 	ue := interruptCheckpointed(t, e, cpDir, path, "one.bin")
@@ -1056,7 +1063,9 @@ func TestResumeDestinationIsPartOfTheKey(t *testing.T) {
 // TestResumeV2StartsOver: V2 lists no slices, so a checkpointed V2 upload
 // starts over after an interruption, saying so.
 func TestResumeV2StartsOver(t *testing.T) {
-	e, logs := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
+	logs := e.logs
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 4*rSlice+3, 63)
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Slice, SliceNo: 3, Times: -1, Status: 500})
@@ -1084,7 +1093,8 @@ func TestResumeV2StartsOver(t *testing.T) {
 // TestResumeCancelledWhileVerifying: cancelling during the verification
 // pass returns the context's error and keeps the record for a later try.
 func TestResumeCancelledWhileVerifying(t *testing.T) {
-	e, _ := newResumeEnv(t)
+	t.Parallel()
+	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 5*rSlice, 64)
 	interruptCheckpointed(t, e, cpDir, path, "v.bin")

@@ -7,10 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -331,12 +333,27 @@ func TestRetryAfterHonoured(t *testing.T) {
 		w.Header().Set("Retry-After", "1")
 		withCode(429, "请求太频繁")(w, r, n)
 	}, okData(map[string]any{"presignedURL": "https://h/p"})))
-	c := newTestClient(t, p, WithRetry(2, time.Millisecond, 5*time.Second))
-	start := time.Now()
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
-	require.NoError(t, err)
-	assert.GreaterOrEqual(t, time.Since(start), time.Second, "Retry-After: 1 waits a second although the backoff is 1ms")
-	assert.Equal(t, 2, p.count(pathGetUploadURL))
+	// In a synctest bubble the second passes at once, and exactly: the
+	// client reaches the fake in memory (a goroutine blocked on a socket
+	// would keep the bubble's clock from moving).
+	synctest.Test(t, func(t *testing.T) {
+		c := newTestClient(t, p, WithRetry(2, time.Millisecond, 5*time.Second),
+			WithHTTPClient(&http.Client{Transport: handlerTransport{http.HandlerFunc(p.serve)}}))
+		start := time.Now()
+		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+		require.NoError(t, err)
+		assert.Equal(t, time.Second, time.Since(start), "Retry-After: 1 waits a second although the backoff is 1ms")
+		assert.Equal(t, 2, p.count(pathGetUploadURL))
+	})
+}
+
+// handlerTransport answers requests with h in memory, without a socket.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }
 
 // TestRetryAfterCapped: a Retry-After above the cap waits the cap only; the

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -30,59 +31,191 @@ import (
 // -race every byte sent costs several copies and hashes.
 const testSlice = 256 << 10
 
-// env is a fake platform and a client wired to it, with fast retries.
+// env is a fake platform and a client wired to it through a transport that
+// counts (and can watch and hold) every request: the one setup of the flow
+// tests. newEnv makes one with testSlice slices, newRig one with rigSlice
+// slices and a bigger retry budget (the fault matrix's).
 type env struct {
-	srv *pan123test.Server
-	c   *pan123.Client
-	// inflight counts slice sends in flight (presigned PUTs, V2 slice and
-	// single-step posts); maxInflight is its peak.
-	inflight, maxInflight atomic.Int64
+	srv  *pan123test.Server
+	c    *pan123.Client
+	tr   *envTransport
+	logs *recordingHandler // the client's log records, Info and above
+	// sliceRetries is the uploader's slice retry budget.
+	sliceRetries int
 }
 
+// rig is the name the fault matrix and its neighbours use for an env.
+type rig = env
+
+// newEnv starts a fake with testSlice slices in both families (opts come
+// after and win) and a client of it with fast retries, no rate limits and a
+// recording logger.
 func newEnv(t *testing.T, opts ...pan123test.Option) *env {
 	t.Helper()
-	opts = append([]pan123test.Option{pan123test.WithSliceSize(testSlice), pan123test.WithImageSliceSize(testSlice)}, opts...)
-	e := &env{srv: pan123test.NewServer(opts...)}
-	t.Cleanup(e.srv.Close)
-	hc := &http.Client{Transport: &countingTransport{e: e, next: http.DefaultTransport.(*http.Transport).Clone()}}
-	c, err := pan123.New(e.srv.ClientID, e.srv.ClientSecret,
-		pan123.WithBaseURL(e.srv.URL),
-		pan123.WithHTTPClient(hc),
-		pan123.WithRetry(6, time.Millisecond, 10*time.Millisecond),
-		pan123.WithoutRateLimits())
-	require.NoError(t, err)
-	t.Cleanup(func() { hc.CloseIdleConnections() })
-	e.c = c
+	return newEnvWith(t, opts, nil)
+}
+
+// newRig starts a fake with rigSlice slices in both families and a client
+// with 8 fast retries and no rate limits; opts come last and win.
+func newRig(t *testing.T, srvOpts []pan123test.Option, opts ...pan123.Option) *env {
+	t.Helper()
+	return newRigWith(t, srvOpts, func(*pan123test.Server) []pan123.Option { return opts })
+}
+
+// newRigWith is newRig with client options that depend on the fake.
+func newRigWith(t *testing.T, srvOpts []pan123test.Option, clientOpts func(*pan123test.Server) []pan123.Option) *env {
+	t.Helper()
+	srvOpts = append([]pan123test.Option{pan123test.WithSliceSize(rigSlice), pan123test.WithImageSliceSize(rigSlice)}, srvOpts...)
+	e := newEnvWith(t, srvOpts, func(srv *pan123test.Server) []pan123.Option {
+		return append([]pan123.Option{pan123.WithRetry(8, time.Millisecond, 5*time.Millisecond)}, clientOpts(srv)...)
+	})
+	e.sliceRetries = 8
 	return e
 }
 
-// uploader returns an Uploader with test-speed retry and polling.
+// newEnvWith is newEnv with client options that depend on the fake; they
+// come last and win. Closing happens in t.Cleanup: the fake first (it
+// aborts stalled handlers), then the client's idle connections, so that a
+// leak check after the test sees no goroutine of either.
+func newEnvWith(t *testing.T, srvOpts []pan123test.Option, clientOpts func(*pan123test.Server) []pan123.Option) *env {
+	t.Helper()
+	srvOpts = append([]pan123test.Option{pan123test.WithSliceSize(testSlice), pan123test.WithImageSliceSize(testSlice)}, srvOpts...)
+	e := &env{srv: pan123test.NewServer(srvOpts...), logs: &recordingHandler{}, sliceRetries: 6}
+	e.tr = &envTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
+	hc := &http.Client{Transport: e.tr}
+	opts := []pan123.Option{
+		pan123.WithBaseURL(e.srv.URL),
+		pan123.WithHTTPClient(hc),
+		pan123.WithLogger(slog.New(e.logs)),
+		pan123.WithRetry(6, time.Millisecond, 10*time.Millisecond),
+		pan123.WithoutRateLimits(),
+	}
+	if clientOpts != nil {
+		opts = append(opts, clientOpts(e.srv)...)
+	}
+	c, err := pan123.New(e.srv.ClientID, e.srv.ClientSecret, opts...)
+	require.NoError(t, err)
+	e.c = c
+	t.Cleanup(func() {
+		c.CloseIdleConnections()
+		hc.CloseIdleConnections()
+	})
+	t.Cleanup(e.srv.Close) // runs first
+	return e
+}
+
+// uploader returns an Uploader with test-speed slice retries and polling.
 func (e *env) uploader(opts ...pan123.UploadOption) *pan123.Uploader {
 	base := []pan123.UploadOption{
-		pan123.WithSliceRetry(6, time.Millisecond, 5*time.Millisecond),
+		pan123.WithSliceRetry(e.sliceRetries, time.Millisecond, 5*time.Millisecond),
 		pan123.WithPollInterval(2 * time.Millisecond),
 	}
 	return pan123.NewUploader(e.c, append(base, opts...)...)
 }
 
-type countingTransport struct {
-	e    *env
-	next http.RoundTripper
+// holdSends makes the slice sends wait until n of them are in flight. The
+// first send that waited 10 s (a hang guard) ends the holding, so an
+// uploader that never sends n at once still finishes, with a peak below n.
+func (e *env) holdSends(n int) {
+	e.tr.gate, e.tr.met = int64(n), make(chan struct{})
 }
 
-func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+// envTransport counts requests and response bytes, and the slice sends in
+// flight (presigned PUTs, V2 slice and single-step posts) with their peak;
+// hooks, when set, see every request and every response body (for
+// redaction tests).
+type envTransport struct {
+	next                  http.RoundTripper
+	requests              atomic.Int64 // every request sent
+	puts                  atomic.Int64 // presigned PUTs sent
+	respBytes             atomic.Int64 // response body bytes the client read
+	inflight, maxInflight atomic.Int64 // slice sends in flight, and the peak
+	// beforePut runs before the n-th presigned PUT is sent (n is 1-based).
+	beforePut func(n int64)
+	// onRequest and onResponse see every request and the first 64 KiB of
+	// every response body (once it is read to the end or closed).
+	onRequest  func(*http.Request)
+	onResponse func(*http.Request, []byte)
+	// With gate set (holdSends), a slice send waits until gate sends are in
+	// flight at once; waits are over once that happened (met is closed).
+	gate    int64
+	met     chan struct{}
+	metOnce sync.Once
+}
+
+func (t *envTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.requests.Add(1)
+	if r.Method == http.MethodPut {
+		n := t.puts.Add(1)
+		if t.beforePut != nil {
+			t.beforePut(n)
+		}
+	}
+	if t.onRequest != nil {
+		t.onRequest(r)
+	}
 	if r.Method == http.MethodPut || (r.Method == http.MethodPost &&
 		(r.URL.Path == string(pan123test.OpV2Slice) || r.URL.Path == string(pan123test.OpV2Single))) {
-		n := t.e.inflight.Add(1)
-		defer t.e.inflight.Add(-1)
+		n := t.inflight.Add(1)
+		defer t.inflight.Add(-1)
 		for {
-			m := t.e.maxInflight.Load()
-			if n <= m || t.e.maxInflight.CompareAndSwap(m, n) {
+			m := t.maxInflight.Load()
+			if n <= m || t.maxInflight.CompareAndSwap(m, n) {
 				break
 			}
 		}
+		if t.gate > 0 {
+			if n >= t.gate {
+				t.metOnce.Do(func() { close(t.met) })
+			}
+			select {
+			case <-t.met:
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second): // never met: stop holding
+				t.metOnce.Do(func() { close(t.met) })
+			}
+		}
 	}
-	return t.next.RoundTrip(r)
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &envBody{rc: resp.Body, t: t, req: r}
+	return resp, nil
+}
+
+// envBody counts the bytes the client reads of a response body.
+type envBody struct {
+	rc   io.ReadCloser
+	t    *envTransport
+	req  *http.Request
+	buf  bytes.Buffer
+	once sync.Once
+}
+
+func (b *envBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.t.respBytes.Add(int64(n))
+	if b.t.onResponse != nil && b.buf.Len() < 64<<10 {
+		b.buf.Write(p[:n])
+	}
+	if err == io.EOF {
+		b.finish()
+	}
+	return n, err
+}
+
+func (b *envBody) Close() error {
+	b.finish()
+	return b.rc.Close()
+}
+
+func (b *envBody) finish() {
+	b.once.Do(func() {
+		if b.t.onResponse != nil {
+			b.t.onResponse(b.req, b.buf.Bytes())
+		}
+	})
 }
 
 // writeRandom writes n random bytes to a file in dir and returns its path and content.
@@ -272,6 +405,7 @@ func htmlError(status int) string {
 }
 
 func TestUploadSizes(t *testing.T) {
+	t.Parallel()
 	common := []int64{1, testSlice - 1, testSlice, testSlice + 1, 3*testSlice + 7}
 	type sizeCase struct {
 		image bool
@@ -329,7 +463,7 @@ func TestUploadSizes(t *testing.T) {
 					assertSliceMD5s(t, f, data, testSlice)
 				}
 			}
-			assert.LessOrEqual(t, e.maxInflight.Load(), int64(pan123.DefaultConcurrency))
+			assert.LessOrEqual(t, e.tr.maxInflight.Load(), int64(pan123.DefaultConcurrency))
 
 			// The same content again is an instant upload: one create, no
 			// bytes. Single-step upload has no instant answer: it sends the
@@ -379,6 +513,7 @@ type faultPlan struct {
 // protocol without an equivalent (V2 has no presigned URLs; single-step
 // upload no completion) has a nil plan and is skipped.
 func TestUploadUnderFaults(t *testing.T) {
+	t.Parallel()
 	const size = 5*testSlice + 123
 	type F = pan123test.Fault
 	const (
@@ -507,6 +642,7 @@ func TestUploadUnderFaults(t *testing.T) {
 }
 
 func TestUploadPermanentSliceFailure(t *testing.T) {
+	t.Parallel()
 	const size, attempts = 3 * testSlice, 4
 	faults := map[pan123.Protocol]pan123test.Fault{
 		pan123.V1:   {Op: pan123test.OpPut, SliceNo: 2, Times: -1, Status: 500},
@@ -659,6 +795,7 @@ func TestUploadFromStream(t *testing.T) {
 }
 
 func TestUploadProgressIsByteAccurate(t *testing.T) {
+	t.Parallel()
 	const size = 4*testSlice + 1
 	drops := map[pan123.Protocol]pan123test.Fault{
 		pan123.V1:   {Op: pan123test.OpPut, SliceNo: 2, Drop: true},
@@ -702,20 +839,25 @@ func TestUploadProgressIsByteAccurate(t *testing.T) {
 	}
 }
 
+// TestUploadConcurrencyBound: WithConcurrency(n) sends exactly n slices at
+// once at its peak: not more, and not fewer (the sends are held until n are
+// in flight, so a peak below n means the uploader never allowed n).
 func TestUploadConcurrencyBound(t *testing.T) {
+	t.Parallel()
 	for _, p := range []pan123.Protocol{pan123.V1, pan123.V2} { // Auto sends this file in one post
 		for _, n := range []int{1, 3} {
-			e := newEnv(t, pan123test.WithLatency(2*time.Millisecond))
+			e := newEnv(t)
+			e.holdSends(n)
 			path, _ := writeRandom(t, t.TempDir(), 10*testSlice, uint64(n))
 			_, err := e.uploader(pan123.WithProtocol(p), pan123.WithConcurrency(n)).UploadFile(t.Context(), path, pan123.FileInput{})
 			require.NoError(t, err)
-			assert.LessOrEqual(t, e.maxInflight.Load(), int64(n), protocolName(p))
-			assert.GreaterOrEqual(t, e.maxInflight.Load(), int64(1), protocolName(p))
+			assert.Equal(t, int64(n), e.tr.maxInflight.Load(), "%s: peak of slices in flight", protocolName(p))
 		}
 	}
 }
 
 func TestUploadBadInputSendsNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good, _ := writeRandom(t, dir, 100, 1)
 	empty := filepath.Join(dir, "empty")
@@ -786,6 +928,7 @@ func TestUploadBadInputSendsNothing(t *testing.T) {
 }
 
 func TestUploadHostileAnswers(t *testing.T) {
+	t.Parallel()
 	// The fake answers faithfully; hostile answers come from a Body fault.
 	cases := map[string]string{
 		"zero slice size":     `{"code":0,"message":"ok","data":{"fileID":0,"preuploadID":"p","reuse":false,"sliceSize":0},"x-traceID":"t"}`,
@@ -871,6 +1014,7 @@ func TestUploadCompleteTimeout(t *testing.T) {
 // TestUploadFetchesTokenWhileHashing: the access token is fetched while the
 // file is hashed, so its round trip hides behind the hashing pass.
 func TestUploadFetchesTokenWhileHashing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	path, _ := writeRandom(t, t.TempDir(), 2*testSlice, 13)
 	seenDuringHashing := false

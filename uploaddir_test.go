@@ -162,7 +162,7 @@ func outcomes(res *pan123.DirResult) map[pan123.Outcome]int {
 // a second run sends nothing and reads no file.
 func TestUploadDir(t *testing.T) {
 	t.Parallel()
-	lt := makeTree(t, 50, 1000)
+	lt := makeTree(t, 50, 200)
 	e := newEnv(t)
 	parent := e.srv.SeedFile(pan123test.File{Name: "backup", Dir: true}).ID
 	cache := filepath.Join(lt.root, ".md5cache") // inside the tree: not uploaded

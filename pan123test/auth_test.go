@@ -11,6 +11,7 @@ import (
 )
 
 func TestAccessToken(t *testing.T) {
+	t.Parallel()
 	clk := newClock()
 	s := newServer(t, pan123test.WithClock(clk.Now), pan123test.WithCredentials("id", "secret"), pan123test.WithTokenTTL(time.Hour))
 	c := &client{t: t, s: s, hc: http.DefaultClient}
@@ -60,6 +61,7 @@ func TestAccessToken(t *testing.T) {
 }
 
 func TestStrictRequests(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	data := payload(100, 1)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestFaultsAPI(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	mk := func(name string) *http.Request {
@@ -71,6 +72,7 @@ func TestFaultsAPI(t *testing.T) {
 }
 
 func TestFaultsSlices(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithSliceSize(64<<10))
 	c := newClient(t, s)
 	data := payload(3*64<<10, 5)
@@ -128,6 +130,7 @@ func TestFaultsSlices(t *testing.T) {
 }
 
 func TestFaultsV2(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithSliceSize(64<<10), pan123test.WithUploadServers(2))
 	c := newClient(t, s)
 	data := payload(100<<10, 6)
@@ -162,6 +165,7 @@ func TestFaultsV2(t *testing.T) {
 }
 
 func TestFaultStall(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 
@@ -202,6 +206,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestFaultsCredentialKnobs: a custom message with a code (the token-limit
 // 401), a redirect answer, and expiredAt answered in other forms.
 func TestFaultsCredentialKnobs(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	mkdir := map[string]any{"name": "a", "parentID": 0}
@@ -262,6 +267,7 @@ func cmp(v, def int) int {
 // TestFaultBodyHandled: with Handle, the request takes effect and the raw
 // Body is answered instead of the fake's own answer.
 func TestFaultBodyHandled(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	const raw = `{"code":0}`

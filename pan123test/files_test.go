@@ -14,6 +14,7 @@ import (
 )
 
 func TestV1Flow(t *testing.T) {
+	t.Parallel()
 	for _, f := range families {
 		t.Run(f.name, func(t *testing.T) {
 			s := newServer(t, pan123test.WithSliceSize(1000), pan123test.WithImageSliceSize(1000))
@@ -90,6 +91,7 @@ func TestV1Flow(t *testing.T) {
 }
 
 func TestListPartsSmallFile(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithSliceSize(1000))
 	c := newClient(t, s)
 	cr := c.startUpload(families[0], "small", payload(999, 1))
@@ -108,6 +110,7 @@ func TestListPartsSmallFile(t *testing.T) {
 }
 
 func TestPutRejects(t *testing.T) {
+	t.Parallel()
 	clk := newClock()
 	s := newServer(t, pan123test.WithSliceSize(1000), pan123test.WithClock(clk.Now), pan123test.WithURLTTL(time.Minute))
 	c := newClient(t, s)
@@ -184,6 +187,7 @@ func TestPutRejects(t *testing.T) {
 }
 
 func TestCompleteFailures(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithSliceSize(1000))
 	c := newClient(t, s)
 	data := payload(1500, 4)
@@ -211,6 +215,7 @@ func TestCompleteFailures(t *testing.T) {
 }
 
 func TestInstantUpload(t *testing.T) {
+	t.Parallel()
 	for _, f := range families {
 		t.Run(f.name, func(t *testing.T) {
 			s := newServer(t, pan123test.WithSliceSize(1000), pan123test.WithImageSliceSize(1000))
@@ -252,6 +257,7 @@ func TestInstantUpload(t *testing.T) {
 }
 
 func TestAsyncCompletion(t *testing.T) {
+	t.Parallel()
 	for _, f := range families {
 		t.Run(f.name, func(t *testing.T) {
 			s := newServer(t, pan123test.WithAsync(2), pan123test.WithSliceSize(1000), pan123test.WithImageSliceSize(1000))
@@ -297,6 +303,7 @@ func TestAsyncCompletion(t *testing.T) {
 }
 
 func TestDuplicateAndContainDir(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	a, b := payload(10, 1), payload(10, 2)
@@ -351,6 +358,7 @@ func (c *client) startUploadSession(cr createData, data []byte) {
 }
 
 func TestMkdir(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	var d struct{ DirID int64 }
@@ -393,6 +401,7 @@ func TestMkdir(t *testing.T) {
 }
 
 func TestPreuploadExpiry(t *testing.T) {
+	t.Parallel()
 	clk := newClock()
 	s := newServer(t, pan123test.WithClock(clk.Now), pan123test.WithPreuploadTTL(time.Hour), pan123test.WithSliceSize(10))
 	c := newClient(t, s)
@@ -423,6 +432,7 @@ func TestPreuploadExpiry(t *testing.T) {
 }
 
 func TestStoreModes(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []pan123test.StoreMode{pan123test.StoreHashes, pan123test.StoreNothing} {
 		s := newServer(t, pan123test.WithStore(mode), pan123test.WithSliceSize(1000))
 		c := newClient(t, s)

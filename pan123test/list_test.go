@@ -54,6 +54,7 @@ func (c *client) listPage(query string) listAnswer {
 }
 
 func TestFileList(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	dir := s.SeedFile(pan123test.File{Name: "docs", Dir: true})
@@ -128,6 +129,7 @@ func TestFileList(t *testing.T) {
 }
 
 func TestFileListRejects(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	file := s.SeedFile(pan123test.File{Name: "f.bin", Data: payload(10, 1)})
@@ -193,6 +195,7 @@ func equalIDs(a, b []int64) bool {
 // TestOSSFileList: the image bed's listing pages by string cursor in
 // creation order, "-1" on the last page, and decodes its body strictly.
 func TestOSSFileList(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	dir := s.SeedImage(pan123test.File{Name: "album", Dir: true})

@@ -16,9 +16,11 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // TestSliceBodiesStream checks that, outside StoreBytes mode, receiving a
-// large slice does not buffer it.
+// large slice does not buffer it: a slice allocates well under a quarter of
+// its size (about 200 KiB for any size). It runs alone (not in parallel), as
+// it counts the process's allocations.
 func TestSliceBodiesStream(t *testing.T) {
-	const size = 32 << 20
+	const size = 8 << 20
 	s := newServer(t, pan123test.WithStore(pan123test.StoreHashes), pan123test.WithSliceSize(size))
 	c := newClient(t, s)
 	body := families[0].createBody("big", make([]byte, 2*size))
@@ -43,7 +45,8 @@ func TestSliceBodiesStream(t *testing.T) {
 			t.Fatalf("PUT: %d %s", status, b)
 		}
 	})
-	if n > 8<<20 {
+	t.Logf("PUT of %d bytes allocated %d bytes", size, n)
+	if n > size/4 {
 		t.Errorf("PUT of %d bytes allocated %d bytes", size, n)
 	}
 
@@ -67,7 +70,8 @@ func TestSliceBodiesStream(t *testing.T) {
 			t.Fatalf("slice: %+v", e)
 		}
 	})
-	if n > 8<<20 {
+	t.Logf("V2 slice of %d bytes allocated %d bytes", size, n)
+	if n > size/4 {
 		t.Errorf("V2 slice of %d bytes allocated %d bytes", size, n)
 	}
 	if p := s.Parts(cr.PreuploadID); len(p) != 1 || p[0].Size != size {

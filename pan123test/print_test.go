@@ -12,6 +12,7 @@ import (
 // A stored file prints as its name, size and MD5, never as its bytes: a
 // failing test's t.Fatalf("stored %+v", files) stays one short line.
 func TestFilePrintsWithoutBytes(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	data := bytes.Repeat([]byte("x"), 3<<20)
 	f := s.SeedFile(pan123test.File{Name: "db.dump", Data: data})

@@ -11,6 +11,7 @@ import (
 // TestRateLimit: at most n requests per window; the rest are answered
 // code 429 and do not count; other endpoints are not limited.
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithRateLimit(pan123test.OpMkdir, 2, time.Hour))
 	c := newClient(t, s)
 	var codes []int

@@ -14,6 +14,7 @@ import (
 )
 
 func TestRequestLog(t *testing.T) {
+	t.Parallel()
 	clk := newClock()
 	s := newServer(t, pan123test.WithClock(clk.Now), pan123test.WithSliceSize(100))
 	c := newClient(t, s)
@@ -56,6 +57,8 @@ func TestRequestLog(t *testing.T) {
 	}
 }
 
+// TestCloseAbortsRequests runs alone (not in parallel): it waits until no
+// goroutine of any fake server is left in the process.
 func TestCloseAbortsRequests(t *testing.T) {
 	s := pan123test.NewServer(pan123test.WithSliceSize(1<<20), pan123test.WithBandwidth(1<<10), pan123test.WithLatency(10*time.Millisecond))
 	c := newClient(t, s)
@@ -117,6 +120,7 @@ func serverGoroutines() string {
 }
 
 func TestLatencyAndBandwidth(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithLatency(30*time.Millisecond), pan123test.WithBandwidth(200<<10), pan123test.WithSliceSize(60<<10))
 	start := time.Now()
 	c := newClient(t, s)
@@ -138,6 +142,7 @@ func TestLatencyAndBandwidth(t *testing.T) {
 }
 
 func TestConcurrentUploads(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithSliceSize(1000), pan123test.WithImageSliceSize(1000), pan123test.WithUploadServers(2))
 	c := newClient(t, s)
 	var wg sync.WaitGroup
@@ -160,6 +165,7 @@ func TestConcurrentUploads(t *testing.T) {
 }
 
 func TestAPILatency(t *testing.T) {
+	t.Parallel()
 	const d = 400 * time.Millisecond
 	s := newServer(t, pan123test.WithAPILatency(d), pan123test.WithSliceSize(1<<10))
 	start := time.Now()

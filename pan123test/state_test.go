@@ -12,6 +12,7 @@ import (
 // SaveState and LoadState carry files, folders, a half-done upload session
 // and the tokens over to a new server; the bytes live in blob files.
 func TestStateSurvivesARestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s1 := newServer(t, pan123test.WithSliceSize(1000), pan123test.WithImageSliceSize(1000))
 	c1 := newClient(t, s1)

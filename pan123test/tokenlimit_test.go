@@ -9,6 +9,7 @@ import (
 )
 
 func TestTokenLimit(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithTokenLimit(2))
 	c := &client{t: t, s: s, hc: http.DefaultClient}
 	mkdir := func(tok string, n int, code int) {

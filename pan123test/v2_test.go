@@ -11,6 +11,7 @@ import (
 )
 
 func TestV2Flow(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithSliceSize(1000), pan123test.WithUploadServers(2), pan123test.WithAsync(2))
 	c := newClient(t, s)
 	data := payload(2300, 11)
@@ -87,6 +88,7 @@ func TestV2Flow(t *testing.T) {
 }
 
 func TestV2CompleteMismatch(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithSliceSize(1000))
 	c := newClient(t, s)
 	data := payload(500, 1)
@@ -105,6 +107,7 @@ func TestV2CompleteMismatch(t *testing.T) {
 }
 
 func TestV2Domain(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, pan123test.WithUploadServers(3))
 	c := newClient(t, s)
 	req, _ := http.NewRequest(http.MethodGet, s.URL+string(pan123test.OpV2Domain), nil)
@@ -133,6 +136,7 @@ func TestV2Domain(t *testing.T) {
 }
 
 func TestV2Single(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	data := payload(3000, 12)
@@ -190,6 +194,7 @@ func TestV2Single(t *testing.T) {
 }
 
 func TestSHA1Reuse(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	c := newClient(t, s)
 	data := payload(777, 14)

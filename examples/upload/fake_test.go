@@ -46,6 +46,8 @@ func buildFake(t *testing.T) string {
 func startFake(t *testing.T, bin string, args ...string) *fakeProc {
 	t.Helper()
 	f := &fakeProc{cmd: exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)}
+	// Built with -race, the fake would sleep a second at each exit.
+	f.cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	f.cmd.Stderr = &f.stderr
 	out, err := f.cmd.StdoutPipe()
 	if err != nil {

@@ -221,7 +221,9 @@ func start(t *testing.T, cfg Config, url, role string) *child {
 		lines:  make(chan string, 4),
 		exited: make(chan struct{}),
 	}
-	c.cmd.Env = append(os.Environ(), envRole+"="+role, envURL+"="+url, envStore+"="+cfg.Store)
+	c.cmd.Env = append(os.Environ(), envRole+"="+role, envURL+"="+url, envStore+"="+cfg.Store,
+		// A race-enabled child would sleep a second at exit.
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	c.cmd.Stderr = &syncWriter{w: &c.stderr}
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
