@@ -376,6 +376,11 @@ func TestUploadDirCancel(t *testing.T) {
 	t.Run("cancel", func(t *testing.T) {
 		lt := makeTree(t, 4, 40)
 		e := newEnv(t)
+		// The token first: its fetch runs detached from the call, by design
+		// (a minted token is kept for the next call), and may outlive a
+		// cancel that comes before it ends; that is not UploadDir's leak.
+		_, err := e.c.Drive.List(t.Context(), 0, 0, 1)
+		require.NoError(t, err)
 		// Every slice hangs until the client goes away.
 		e.srv.Inject(pan123test.Fault{Op: pan123test.OpPut, Times: -1, Stall: time.Hour})
 		guard, stop := context.WithTimeout(t.Context(), time.Minute) // a hang guard, not a wait
