@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-pan123/pan123"
@@ -139,15 +138,6 @@ func runFloor(cfg childConfig) childResult {
 	res.Put = time.Since(t1).Seconds()
 	res.Seconds = res.MD5 + res.Put
 	return res
-}
-
-// cpuSeconds is the user and system CPU time this process has used.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // vmHWM is the process's peak resident set size from /proc/self/status.
