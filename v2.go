@@ -301,7 +301,7 @@ func (c *Client) postForm(ctx context.Context, host, path string, fields [][2]st
 	if len(b) > maxAPIBody {
 		// As on the API host: an oversized answer is refused, not decoded
 		// truncated (which would read as a transient garbled body).
-		return fmt.Errorf("post %s: %w", path, resty.ErrResponseBodyTooLarge)
+		return wrapf(resty.ErrResponseBodyTooLarge, "POST %s: read answer", path)
 	}
 	err = decodeEnvelope(http.MethodPost, path, resp.StatusCode, resp.Header, b, out, c.now())
 	if refreshable(err) {

@@ -3,21 +3,10 @@
 package main
 
 import (
-	"os"
-	"syscall"
 	"testing"
+
+	"github.com/go-pan123/pan123/internal/racemain"
 )
 
-// TestMain ends a passing run without the race detector's one-second sleep
-// at exit (GORACE's atexit_sleep_ms, 1000 by default, taken whenever other
-// goroutines are alive, as they always are): a second of wall time per
-// test binary of the README's test command. Nothing is lost: the testing
-// package fails a test during which a race was seen, and a run with a race
-// outside any test, before Run returns.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 && testing.CoverMode() == "" {
-		syscall.Exit(0) // not os.Exit: that runs the race detector's finalizer
-	}
-	os.Exit(code)
-}
+// TestMain skips the race detector's exit sleep on a passing run (see racemain).
+func TestMain(m *testing.M) { racemain.Run(m) }
