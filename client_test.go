@@ -16,6 +16,14 @@ import (
 
 const mockBase = "https://api.pan123.test"
 
+// seenRequest is one request as the mock received it.
+type seenRequest struct {
+	Method string
+	Path   string
+	Header http.Header
+	Body   []byte
+}
+
 // mockPlatform maps JSON on an httpmock transport: it answers access_token
 // with a fixed token and records every request.
 type mockPlatform struct {

@@ -3,7 +3,6 @@ package pan123
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,17 +12,16 @@ import (
 	"github.com/go-resty/resty/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-pan123/pan123/pan123test"
 )
 
 // TestAPIErrorFromEnvelopeCode: HTTP 200 with a non-zero code is an *APIError
 // carrying the code, message, trace ID, method and path.
 func TestAPIErrorFromEnvelopeCode(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathMkdir, func(w http.ResponseWriter, _ *http.Request, _ int) {
-		_, _ = io.WriteString(w, `{"code":1,"message":"该目录下已经有同名文件夹,无法进行创建","data":null,"x-traceID":"trace-abc"}`)
-	})
-	c := newTestClient(t, p)
+	srv, c := newTestClient(t, nil)
+	srv.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Body: `{"code":1,"message":"该目录下已经有同名文件夹,无法进行创建","data":null,"x-traceID":"trace-abc"}`})
 
 	_, err := c.Drive.Mkdir(t.Context(), 0, "docs")
 	ae := requireAPIError(t, err)
@@ -35,14 +33,13 @@ func TestAPIErrorFromEnvelopeCode(t *testing.T) {
 		assert.Contains(t, msg, part)
 	}
 	assert.False(t, strings.HasSuffix(msg, "."), msg)
-	assert.Equal(t, 1, p.count(pathMkdir), "code 1 is final")
+	assert.Equal(t, 1, srv.Count(pan123test.OpMkdir), "code 1 is final")
 }
 
 func TestAPIErrorCodeAsString(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathGetUploadURL, withStatus(200, `{"code":"5066","message":"文件不存在","data":null,"x-traceID":"t"}`))
-	c := newTestClient(t, p)
+	srv, c := newTestClient(t, nil)
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Body: `{"code":"5066","message":"文件不存在","data":null,"x-traceID":"t"}`})
 	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	assert.Equal(t, 5066, requireAPIError(t, err).Code)
 	assert.ErrorIs(t, err, ErrNotFound)
@@ -53,9 +50,8 @@ func TestAPIErrorCodeAsString(t *testing.T) {
 func TestAPIErrorNonJSON(t *testing.T) {
 	t.Parallel()
 	const page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
-	p := newFakePlatform(t)
-	p.handle(pathGetUploadURL, withStatus(http.StatusBadGateway, page))
-	c := newTestClient(t, p, WithRetry(2, time.Millisecond, time.Millisecond))
+	srv, c := newTestClient(t, nil, WithRetry(2, time.Millisecond, time.Millisecond))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Status: http.StatusBadGateway, Body: page, Times: -1})
 
 	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	ae := requireAPIError(t, err)
@@ -65,28 +61,26 @@ func TestAPIErrorNonJSON(t *testing.T) {
 	assert.Contains(t, ae.Message, "non-JSON")
 	assert.Contains(t, err.Error(), "http 502")
 	assert.NotContains(t, err.Error(), "nginx", "the page is not echoed")
-	assert.Equal(t, 2, p.count(pathGetUploadURL), "a 502 is retried")
+	assert.Equal(t, 2, srv.Count(pan123test.OpGetUploadURL), "a 502 is retried")
 }
 
 // TestAPIErrorStatusWithEnvelope: a non-2xx answer carrying an envelope with
 // code 0 is still an error.
 func TestAPIErrorStatusWithEnvelope(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathMkdir, withStatus(http.StatusBadRequest, `{"code":0,"message":"bad request","data":null,"x-traceID":"t-400"}`))
-	c := newTestClient(t, p)
+	srv, c := newTestClient(t, nil)
+	srv.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Status: http.StatusBadRequest, Body: `{"code":0,"message":"bad request","data":null,"x-traceID":"t-400"}`, Times: -1})
 	_, err := c.Drive.Mkdir(t.Context(), 0, "d")
 	ae := requireAPIError(t, err)
 	assert.Equal(t, http.StatusBadRequest, ae.HTTPStatus)
 	assert.Equal(t, "t-400", ae.TraceID)
-	assert.Equal(t, 1, p.count(pathMkdir))
+	assert.Equal(t, 1, srv.Count(pan123test.OpMkdir))
 }
 
 func TestAPIErrorTruncatedJSON(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathCreate, withStatus(http.StatusOK, `{"code":0,"message":"ok","data":{"fileID":1,"preupl`))
-	c := newTestClient(t, p, WithRetry(1, time.Millisecond, time.Millisecond))
+	srv, c := newTestClient(t, nil, WithRetry(1, time.Millisecond, time.Millisecond))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpCreate, Body: `{"code":0,"message":"ok","data":{"fileID":1,"preupl`, Times: -1})
 
 	_, err := c.Drive.Create(t.Context(), &FileCreateRequest{Filename: "a", Etag: testMD5, Size: 1})
 	ae := requireAPIError(t, err)
@@ -101,9 +95,8 @@ func TestAPIErrorEmptyAndForeignBodies(t *testing.T) {
 	for name, body := range map[string]string{"empty": "", "not an envelope": `{"foo":1}`, "array": `[]`} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p := newFakePlatform(t)
-			p.handle(pathCreate, withStatus(http.StatusOK, body))
-			c := newTestClient(t, p, WithRetry(1, time.Millisecond, time.Millisecond))
+			srv, c := newTestClient(t, nil, WithRetry(1, time.Millisecond, time.Millisecond))
+			srv.Inject(pan123test.Fault{Op: pan123test.OpCreate, Body: body, Empty: body == "", Times: -1})
 			_, err := c.Drive.Create(t.Context(), &FileCreateRequest{Filename: "a", Etag: testMD5, Size: 1})
 			ae := requireAPIError(t, err)
 			assert.Zero(t, ae.Code)
@@ -116,26 +109,20 @@ func TestAPIErrorEmptyAndForeignBodies(t *testing.T) {
 // error and not retried.
 func TestAPIErrorBodyTooLarge(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathGetUploadURL, func(w http.ResponseWriter, _ *http.Request, _ int) {
-		_, _ = io.WriteString(w, `{"code":0,"message":"`+strings.Repeat("x", maxAPIBody+1)+`","data":null}`)
-	})
-	c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
+	srv, c := newTestClient(t, nil, WithRetry(5, time.Millisecond, time.Millisecond))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Body: `{"code":0,"message":"` + strings.Repeat("x", maxAPIBody+1) + `","data":null}`, Times: -1})
 
 	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.ErrorIs(t, err, resty.ErrResponseBodyTooLarge)
 	assert.Contains(t, err.Error(), "too large")
-	assert.Equal(t, 1, p.count(pathGetUploadURL), "no retry loop on an oversized answer")
+	assert.Equal(t, 1, srv.Count(pan123test.OpGetUploadURL), "no retry loop on an oversized answer")
 }
 
 func TestAPIErrorBodyAtLimit(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
+	srv, c := newTestClient(t, nil)
 	head, tail := `{"code":0,"message":"`, `","data":{"presignedURL":"https://h/p"}}`
-	p.handle(pathGetUploadURL, func(w http.ResponseWriter, _ *http.Request, _ int) {
-		_, _ = io.WriteString(w, head+strings.Repeat("x", maxAPIBody-len(head)-len(tail))+tail)
-	})
-	c := newTestClient(t, p)
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Body: head + strings.Repeat("x", maxAPIBody-len(head)-len(tail)) + tail})
 	u, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.NoError(t, err)
 	assert.Equal(t, "https://h/p", u.PresignedURL)
@@ -146,27 +133,27 @@ func TestSentinels(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		answer    handlerFunc
+		answer    pan123test.Fault // on every upload_complete
 		want      error
 		wantCalls int // requests of the endpoint with WithRetry(3, ...)
 	}{
-		{"code 429", withCode(429, "请求太频繁"), ErrRateLimited, 3},
-		{"http 429", withStatus(http.StatusTooManyRequests, "slow down"), ErrRateLimited, 3},
-		{"code 20103", withCode(20103, "文件正在校验中,请间隔1秒后再试"), ErrVerifying, 3},
-		{"code 5066", withCode(5066, "文件不存在"), ErrNotFound, 1},
-		{"code 401 twice", withCode(401, "access_token无效"), ErrUnauthorized, 2}, // one refresh, one replay
-		{"http 401 twice", withStatus(http.StatusUnauthorized, "unauthorized"), ErrUnauthorized, 2},
+		{"code 429", pan123test.Fault{Code: 429}, ErrRateLimited, 3},
+		{"http 429", pan123test.Fault{Status: http.StatusTooManyRequests, Body: "slow down"}, ErrRateLimited, 3},
+		{"code 20103", pan123test.Fault{Code: 20103}, ErrVerifying, 3},
+		{"code 5066", pan123test.Fault{Code: 5066, Message: "文件不存在"}, ErrNotFound, 1},
+		{"code 401 twice", pan123test.Fault{Code: 401}, ErrUnauthorized, 2}, // one refresh, one replay
+		{"http 401 twice", pan123test.Fault{Status: http.StatusUnauthorized, Body: "unauthorized"}, ErrUnauthorized, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := newFakePlatform(t)
-			p.handle(pathComplete, tt.answer)
-			c := newTestClient(t, p)
+			srv, c := newTestClient(t, nil)
+			tt.answer.Op, tt.answer.Times = pan123test.OpComplete, -1
+			srv.Inject(tt.answer)
 			_, err := c.Drive.Complete(t.Context(), "pre")
 			require.ErrorIs(t, err, tt.want)
 			requireAPIError(t, err)
-			assert.Equal(t, tt.wantCalls, p.count(pathComplete))
+			assert.Equal(t, tt.wantCalls, srv.Count(pan123test.OpComplete))
 			for _, other := range []error{ErrUnauthorized, ErrRateLimited, ErrVerifying, ErrNotFound, ErrInvalidInput, ErrProtocol} {
 				if other != tt.want {
 					assert.NotErrorIs(t, err, other)

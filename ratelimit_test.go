@@ -3,13 +3,14 @@ package pan123
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-pan123/pan123/pan123test"
 )
 
 // TestDefaultRateLimits pins the table-D rates (api.md §6) and the twins.
@@ -88,72 +89,69 @@ func TestWithRateLimits(t *testing.T) {
 // least five intervals of 20 ms. Only a lower bound is asserted.
 func TestRateLimitSpacesRequests(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathGetUploadURL: 50}))
-	_, err := c.Drive.Complete(t.Context(), "pre") // fetch the token first
-	require.NoError(t, err)
+	srv, c := newTestClient(t, nil, WithRateLimits(map[string]float64{pathGetUploadURL: 50}))
+	pre := preupload(t, c) // fetch the token first
 
 	start := time.Now()
 	for range 6 {
-		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 		require.NoError(t, err)
 	}
 	assert.GreaterOrEqual(t, time.Since(start), 95*time.Millisecond)
-	assert.Equal(t, 6, p.count(pathGetUploadURL))
+	assert.Equal(t, 6, srv.Count(pan123test.OpGetUploadURL))
 }
 
 // TestRateLimitPerPath: a path without a limit is not slowed by
 // another path's limit.
 func TestRateLimitPerPath(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathMkdir, okData(map[string]any{"dirID": 1}))
-	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathMkdir: 0.001}))
+	srv, c := newTestClient(t, nil, WithRateLimits(map[string]float64{pathMkdir: 0.001}))
+	pre := preupload(t, c)
 	_, err := c.Drive.Mkdir(t.Context(), 0, "a") // takes mkdir's only token for 1000 s
 	require.NoError(t, err)
 	for range 10 {
-		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 10, p.count(pathGetUploadURL))
+	assert.Equal(t, 10, srv.Count(pan123test.OpGetUploadURL))
 }
 
 // TestRateLimitCancelWhileWaiting: a call queued behind the limiter returns
 // context.Canceled when its ctx is cancelled, without sending anything.
 func TestRateLimitCancelWhileWaiting(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathGetUploadURL: 0.001})) // one call per 1000 s
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	srv, c := newTestClient(t, nil, WithRateLimits(map[string]float64{pathGetUploadURL: 0.001})) // one call per 1000 s
+	pre := preupload(t, c)
+	_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(20*time.Millisecond, cancel)
-	_, err = c.Drive.UploadURL(ctx, "pre", 1)
+	_, err = c.Drive.UploadURL(ctx, pre, 1)
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, 1, p.count(pathGetUploadURL))
+	assert.Equal(t, 1, srv.Count(pan123test.OpGetUploadURL))
 
 	ctx, cancel = context.WithCancel(t.Context())
 	cancel()
-	_, err = c.Drive.UploadURL(ctx, "pre", 1)
+	_, err = c.Drive.UploadURL(ctx, pre, 1)
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, 1, p.count(pathGetUploadURL))
+	assert.Equal(t, 1, srv.Count(pan123test.OpGetUploadURL))
 }
 
 // TestRateLimitDeadline: a wait that would outlast the caller's deadline
 // fails with context.DeadlineExceeded, like any other wait of the SDK.
 func TestRateLimitDeadline(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathGetUploadURL: 0.001}))
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	srv, c := newTestClient(t, nil, WithRateLimits(map[string]float64{pathGetUploadURL: 0.001}))
+	pre := preupload(t, c)
+	_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 	defer cancel()
-	_, err = c.Drive.UploadURL(ctx, "pre", 1)
+	_, err = c.Drive.UploadURL(ctx, pre, 1)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Equal(t, 1, p.count(pathGetUploadURL))
+	assert.Equal(t, 1, srv.Count(pan123test.OpGetUploadURL))
 }
 
 func TestLimitersWait(t *testing.T) {
@@ -316,18 +314,9 @@ func TestPacerProbe(t *testing.T) {
 // goes at the rate as a new probe, not held until probeWait runs out.
 func TestPacerProbeEndsOnTransportError(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathMkdir, func(w http.ResponseWriter, r *http.Request, n int) {
-		switch n {
-		case 1:
-			writeEnvelope(w, codeRateLimited, "请求太频繁", nil)
-		case 2:
-			resetConn(w, r, n)
-		default:
-			writeEnvelope(w, 0, "ok", map[string]any{"dirID": n})
-		}
-	})
-	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathMkdir: 1000}), WithRetry(1, time.Millisecond, time.Millisecond))
+	srv, c := newTestClient(t, nil, WithRateLimits(map[string]float64{pathMkdir: 1000}), WithRetry(1, time.Millisecond, time.Millisecond))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Code: codeRateLimited})
+	srv.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Drop: true}) // then a reset
 	_, err := c.Drive.Mkdir(t.Context(), 0, "a")
 	require.ErrorIs(t, err, ErrRateLimited)
 	rate := c.limits.rate(pathMkdir)
@@ -345,10 +334,9 @@ func TestPacerProbeEndsOnTransportError(t *testing.T) {
 // API call: a 429 lowers its rate.
 func TestPacerV2SliceAdapts(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathV2Slice, withCode(codeRateLimited, "请求太频繁"))
-	c := newTestClient(t, p, WithRateLimits(map[string]float64{pathV2Slice: 100}))
-	err := c.Drive.UploadSliceV2(t.Context(), p.URL, "pre", 1, "0cc175b9c0f1b6a831c399e269772661", strings.NewReader("a"), 1)
+	srv, c := newTestClient(t, nil, WithRateLimits(map[string]float64{pathV2Slice: 100}))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpV2Slice, Code: codeRateLimited, Times: -1})
+	err := c.Drive.UploadSliceV2(t.Context(), srv.UploadServers()[0], "pre", 1, "0cc175b9c0f1b6a831c399e269772661", strings.NewReader("a"), 1)
 	require.ErrorIs(t, err, ErrRateLimited)
 	assert.Less(t, c.limits.rate(pathV2Slice), 100.0)
 }

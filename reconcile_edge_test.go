@@ -28,11 +28,12 @@ func listPage(last string) pan123test.Fault {
 // a.bin of other content, so the platform stores the new one as a(1).bin.
 func lostCreate(t *testing.T, taken bool, pages ...pan123test.Fault) (*pan123test.Server, *pan123.FileResult, error) {
 	t.Helper()
-	srv, c := newFake(t)
+	e := newEnv(t)
+	srv := e.srv
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.bin")
 	require.NoError(t, os.WriteFile(path, bytes.Repeat([]byte("reconcile"), 1000), 0o600))
-	up := pan123.NewUploader(c)
+	up := e.uploader()
 	_, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "elsewhere.bin"})
 	require.NoError(t, err)
 	if taken {
@@ -53,6 +54,7 @@ func lostCreate(t *testing.T, taken bool, pages ...pan123test.Fault) (*pan123tes
 // TestReconcileReadsLaterPages: the file an ambiguous create stored is found
 // on the second page of the folder's listing, not created a second time.
 func TestReconcileReadsLaterPages(t *testing.T) {
+	t.Parallel()
 	srv, res, err := lostCreate(t, false, listPage("999")) // page 1: nothing here, more to come
 	require.NoError(t, err)
 	assert.True(t, res.Reused)
@@ -66,8 +68,10 @@ func TestReconcileReadsLaterPages(t *testing.T) {
 // TestReconcileStopsAtLastPage: a lastFileId of 0 (or -1) ends the listing;
 // it is not taken as a cursor that starts the folder over.
 func TestReconcileStopsAtLastPage(t *testing.T) {
+	t.Parallel()
 	for _, last := range []string{"0", "-1"} {
 		t.Run(last, func(t *testing.T) {
+			t.Parallel()
 			srv, _, _ := lostCreate(t, false, listPage("999"), listPage(last))
 			assert.Equal(t, 2, srv.Count(pan123test.OpFileList), "listings")
 		})
@@ -78,6 +82,7 @@ func TestReconcileStopsAtLastPage(t *testing.T) {
 // platform stored as a(1).bin (a.bin was taken) is found by that derived
 // name, not created a second time as a(2).bin.
 func TestReconcileFindsDerivedName(t *testing.T) {
+	t.Parallel()
 	srv, res, err := lostCreate(t, true)
 	require.NoError(t, err)
 	assert.True(t, res.Reused)
@@ -93,15 +98,18 @@ func TestReconcileFindsDerivedName(t *testing.T) {
 // client's retry budget allows (3 here), with a folder listing between
 // tries, and then fails.
 func TestReconcileRetryBudget(t *testing.T) {
-	srv, c := newFake(t)
-	srv.Inject(pan123test.Fault{Op: pan123test.OpCreate, Status: 502, Body: "<html>502 Bad Gateway</html>", Times: -1})
+	t.Parallel()
+	e := newEnvWith(t, nil, func(*pan123test.Server) []pan123.Option {
+		return []pan123.Option{pan123.WithRetry(3, time.Millisecond, 2*time.Millisecond)}
+	})
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpCreate, Status: 502, Body: "<html>502 Bad Gateway</html>", Times: -1})
 	path := filepath.Join(t.TempDir(), "a.bin")
 	require.NoError(t, os.WriteFile(path, []byte("budget"), 0o600))
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	_, err := pan123.NewUploader(c).UploadFile(ctx, path, pan123.FileInput{Name: "a.bin", Duplicate: pan123.KeepBoth})
+	_, err := e.uploader().UploadFile(ctx, path, pan123.FileInput{Name: "a.bin", Duplicate: pan123.KeepBoth})
 	require.Error(t, err)
 	require.NotErrorIs(t, err, context.DeadlineExceeded)
-	assert.Equal(t, 3, srv.Count(pan123test.OpCreate), "creates")
-	assert.Equal(t, 2, srv.Count(pan123test.OpFileList), "a listing between tries")
+	assert.Equal(t, 3, e.srv.Count(pan123test.OpCreate), "creates")
+	assert.Equal(t, 2, e.srv.Count(pan123test.OpFileList), "a listing between tries")
 }

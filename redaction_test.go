@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-pan123/pan123/pan123test"
 )
 
 const testSignature = "SECRETSIG"
@@ -31,20 +33,13 @@ func presigned(base string) string {
 	return base + "/123-295/obj?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20300101&X-Amz-Signature=" + testSignature
 }
 
-// dropAfterSome reads a little of the body, then resets the connection.
-func dropAfterSome(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.CopyN(io.Discard, r.Body, 4<<10)
-	resetConn(w, r, 0)
-}
-
 // TestRedaction runs calls through many faults with a Debug JSON logger and
 // checks that the client secret, every access token and the presigned
-// signature appear in no log record and no error string.
+// signatures appear in no log record and no error string.
 func TestRedaction(t *testing.T) {
 	t.Parallel()
 	var logs syncBuffer
-	p := newFakePlatform(t)
-	c := newTestClient(t, p, WithLogger(debugLogger(t, &logs)), WithRetry(3, time.Millisecond, time.Millisecond))
+	srv, c := newTestClient(t, nil, WithLogger(debugLogger(t, &logs)), WithRetry(3, time.Millisecond, time.Millisecond))
 	ctx := t.Context()
 	var errs []error
 	note := func(err error) {
@@ -54,52 +49,49 @@ func TestRedaction(t *testing.T) {
 		}
 	}
 
-	// A plain call: the first token is fetched.
-	_, err := c.Drive.UploadURL(ctx, "pre", 1)
+	// Plain calls: the first token is fetched.
+	pre := preupload(t, c)
+	u1, err := c.Drive.UploadURL(ctx, pre, 1)
 	require.NoError(t, err)
 
-	// 401, then a refresh whose first access_token attempt is refused.
-	p.revokeAll()
-	p.handle(pathAccessToken, failFirst(2, withServerError, func(w http.ResponseWriter, r *http.Request, _ int) {
-		p.issueToken(w, mustBody(t, r))
-	}))
-	_, err = c.Drive.Complete(ctx, "pre")
+	// 401, then a refresh whose first access_token attempts are refused.
+	srv.ExpireTokens()
+	srv.Inject(pan123test.Fault{Op: pan123test.OpAccessToken, Status: http.StatusBadGateway, Times: 2})
+	_, err = c.Drive.ListParts(ctx, pre)
 	require.NoError(t, err)
 
 	// 429 twice, then success.
-	p.handle(pathGetUploadURL, failFirst(2, withCode(429, "请求太频繁"), okData(map[string]any{"presignedURL": "https://h/p"})))
-	_, err = c.Drive.UploadURL(ctx, "pre", 1)
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Code: 429, Times: 2})
+	u2, err := c.Drive.UploadURL(ctx, pre, 1)
 	require.NoError(t, err)
 
 	// Transport errors until the attempts run out.
-	p.handle(pathListUploadParts, resetConn)
-	_, err = c.Drive.ListParts(ctx, "pre")
+	srv.Inject(pan123test.Fault{Op: pan123test.OpListUploadParts, Drop: true, Times: -1})
+	_, err = c.Drive.ListParts(ctx, pre)
 	require.Error(t, err)
 	note(err)
 
 	// The platform refuses the token and the credentials.
-	p.revokeAll()
-	p.handle(pathAccessToken, withCode(401, "clientSecret invalid"))
-	_, err = c.Drive.AsyncResult(ctx, "pre")
+	srv.ExpireTokens()
+	srv.Inject(pan123test.Fault{Op: pan123test.OpAccessToken, Code: 401, Message: "clientSecret invalid", Times: -1})
+	_, err = c.Drive.AsyncResult(ctx, pre)
 	require.ErrorIs(t, err, ErrUnauthorized)
 	note(err)
 
 	// Presigned PUTs: dropped mid-body, refused with 403, host down, bad scheme.
 	body := bytes.Repeat([]byte("x"), 1<<20)
-	drop := storageServer(t, dropAfterSome)
-	err = c.PutSlice(ctx, presigned(drop.URL), bytes.NewReader(body), int64(len(body)))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpPut, Drop: true})
+	err = c.PutSlice(ctx, u1.PresignedURL, bytes.NewReader(body), int64(len(body)))
 	require.Error(t, err)
 	var ue *url.Error
 	require.ErrorAs(t, err, &ue, "the transport error stays inspectable")
-	assert.Contains(t, ue.URL, "/123-295/obj", "the URL keeps its path")
+	put, perr := url.Parse(u1.PresignedURL)
+	require.NoError(t, perr)
+	assert.Contains(t, ue.URL, put.Path, "the URL keeps its path")
 	note(err)
 
-	denied := storageServer(t, func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = io.WriteString(w, `<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`)
-	})
-	err = c.PutSlice(ctx, presigned(denied.URL), bytes.NewReader(body[:10]), 10)
+	srv.ExpireURLs()
+	err = c.PutSlice(ctx, u2.PresignedURL, bytes.NewReader(body[:1]), 1)
 	ae := requireAPIError(t, err)
 	assert.Equal(t, http.StatusForbidden, ae.HTTPStatus)
 	assert.Equal(t, "AccessDenied", ae.Message)
@@ -118,8 +110,25 @@ func TestRedaction(t *testing.T) {
 	require.ErrorIs(t, err, ErrProtocol)
 	note(err)
 
-	secrets := append([]string{testClientSecret, testSignature}, p.issuedTokens()...)
-	require.GreaterOrEqual(t, len(secrets), 4, "at least two tokens were issued")
+	secrets := []string{testClientSecret, testSignature}
+	for _, u := range []*UploadURL{u1, u2} {
+		q, err := url.Parse(u.PresignedURL)
+		require.NoError(t, err)
+		sig := q.Query().Get("X-Amz-Signature")
+		require.NotEmpty(t, sig)
+		secrets = append(secrets, sig)
+	}
+	tokens := map[string]bool{}
+	for _, r := range srv.Requests() {
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			tokens[tok] = true
+		}
+	}
+	require.Equal(t, 2, srv.TokensIssued(), "two tokens were issued")
+	require.Len(t, tokens, 2, "and both were sent")
+	for tok := range tokens {
+		secrets = append(secrets, tok)
+	}
 	out := logs.String()
 	for _, want := range []string{"retrying", "refreshing", "request failed", `"level":"DEBUG"`} {
 		assert.Contains(t, out, want, "the logs must hold the faults, or this test proves nothing")

@@ -7,9 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-pan123/pan123/pan123test"
 )
 
 func TestRetryClassification(t *testing.T) {
@@ -75,31 +77,31 @@ func TestRetryClassification(t *testing.T) {
 func TestRetryTransientAnswers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		fail  handlerFunc
-		times int
+		name string
+		fail pan123test.Fault // the first Times get_upload_url answers
 	}{
-		{"code 429", withCode(429, "请求太频繁"), 2},
-		{"http 429", withStatus(http.StatusTooManyRequests, ""), 2},
-		{"http 500", withStatus(http.StatusInternalServerError, "oops"), 2},
-		{"http 503 envelope", withStatus(http.StatusServiceUnavailable, `{"code":0,"message":"busy","data":null}`), 2},
-		{"code 20103", withCode(20103, "文件正在校验中,请间隔1秒后再试"), 1},
-		{"connection reset", resetConn, 2},
-		{"truncated JSON", withStatus(http.StatusOK, `{"code":0,"data":{"pre`), 1},
+		{"code 429", pan123test.Fault{Code: 429, Times: 2}},
+		{"http 429", pan123test.Fault{Status: http.StatusTooManyRequests, Empty: true, Times: 2}},
+		{"http 500", pan123test.Fault{Status: http.StatusInternalServerError, Body: "oops", Times: 2}},
+		{"http 503 envelope", pan123test.Fault{Status: http.StatusServiceUnavailable, Body: `{"code":0,"message":"busy","data":null}`, Times: 2}},
+		{"code 20103", pan123test.Fault{Code: 20103, Times: 1}},
+		{"connection reset", pan123test.Fault{Drop: true, Times: 2}},
+		{"truncated JSON", pan123test.Fault{Body: `{"code":0,"data":{"pre`, Times: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := newFakePlatform(t)
-			p.handle(pathGetUploadURL, failFirst(tt.times, tt.fail, okData(map[string]any{"presignedURL": "https://h/p"})))
-			c := newTestClient(t, p, WithRetry(3, time.Millisecond, time.Millisecond))
-			u, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+			srv, c := newTestClient(t, nil, WithRetry(3, time.Millisecond, time.Millisecond))
+			pre := preupload(t, c)
+			tt.fail.Op = pan123test.OpGetUploadURL
+			srv.Inject(tt.fail)
+			u, err := c.Drive.UploadURL(t.Context(), pre, 1)
 			require.NoError(t, err)
-			assert.Equal(t, "https://h/p", u.PresignedURL)
-			assert.Equal(t, tt.times+1, p.count(pathGetUploadURL))
+			assert.True(t, strings.HasPrefix(u.PresignedURL, srv.URL+"/storage/"), u.PresignedURL)
+			assert.Equal(t, tt.fail.Times+1, srv.Count(pan123test.OpGetUploadURL))
 
 			// Every attempt sends the same body.
-			reqs := p.requests(pathGetUploadURL)
+			reqs := requestsOf(srv, pan123test.OpGetUploadURL)
 			for _, r := range reqs[1:] {
 				assert.Equal(t, string(reqs[0].Body), string(r.Body))
 			}
@@ -112,54 +114,50 @@ func TestRetryFinalAnswers(t *testing.T) {
 	for _, code := range []int{1, 5066, 5113} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			t.Parallel()
-			p := newFakePlatform(t)
-			p.handle(pathGetUploadURL, withCode(code, "no"))
-			c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
+			srv, c := newTestClient(t, nil, WithRetry(5, time.Millisecond, time.Millisecond))
+			srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Code: code, Message: "no", Times: -1})
 			_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 			assert.Equal(t, code, requireAPIError(t, err).Code)
-			assert.Equal(t, 1, p.count(pathGetUploadURL))
+			assert.Equal(t, 1, srv.Count(pan123test.OpGetUploadURL))
 		})
 	}
 	for _, status := range []int{400, 403, 404} {
 		t.Run(fmt.Sprint("http ", status), func(t *testing.T) {
 			t.Parallel()
-			p := newFakePlatform(t)
-			p.handle(pathGetUploadURL, withStatus(status, "no"))
-			c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
+			srv, c := newTestClient(t, nil, WithRetry(5, time.Millisecond, time.Millisecond))
+			srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Status: status, Body: "no", Times: -1})
 			_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 			assert.Equal(t, status, requireAPIError(t, err).HTTPStatus)
-			assert.Equal(t, 1, p.count(pathGetUploadURL))
+			assert.Equal(t, 1, srv.Count(pan123test.OpGetUploadURL))
 		})
 	}
 }
 
 func TestRetryExhausted(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathComplete, withStatus(http.StatusServiceUnavailable, "down"))
-	c := newTestClient(t, p, WithRetry(4, time.Millisecond, time.Millisecond))
+	down := pan123test.Fault{Op: pan123test.OpComplete, Status: http.StatusServiceUnavailable, Body: "down", Times: -1}
+	srv, c := newTestClient(t, nil, WithRetry(4, time.Millisecond, time.Millisecond))
+	srv.Inject(down)
 	_, err := c.Drive.Complete(t.Context(), "pre")
 	assert.Equal(t, http.StatusServiceUnavailable, requireAPIError(t, err).HTTPStatus)
-	assert.Equal(t, 4, p.count(pathComplete))
+	assert.Equal(t, 4, srv.Count(pan123test.OpComplete))
 
-	p2 := newFakePlatform(t)
-	p2.handle(pathComplete, withStatus(http.StatusServiceUnavailable, "down"))
-	c2 := newTestClient(t, p2, WithRetry(1, time.Millisecond, time.Millisecond))
+	srv2, c2 := newTestClient(t, nil, WithRetry(1, time.Millisecond, time.Millisecond))
+	srv2.Inject(down)
 	_, err = c2.Drive.Complete(t.Context(), "pre")
 	require.Error(t, err)
-	assert.Equal(t, 1, p2.count(pathComplete), "maxAttempts 1 means no retry")
+	assert.Equal(t, 1, srv2.Count(pan123test.OpComplete), "maxAttempts 1 means no retry")
 }
 
 // TestRetryVerifyingIsFinal: a call that polls on its own schedule gets
 // 20103 back at once.
 func TestRetryVerifyingIsFinal(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathComplete, withCode(20103, "文件正在校验中,请间隔1秒后再试"))
-	c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
+	srv, c := newTestClient(t, nil, WithRetry(5, time.Millisecond, time.Millisecond))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpComplete, Code: 20103, Times: -1})
 	err := c.do(t.Context(), &call{path: pathComplete, body: preuploadBody("pre"), replay: true, verifyingIsFinal: true})
 	require.ErrorIs(t, err, ErrVerifying)
-	assert.Equal(t, 1, p.count(pathComplete))
+	assert.Equal(t, 1, srv.Count(pan123test.OpComplete))
 }
 
 // TestRetryConnectionRefused: a refused dial provably sent nothing, so even
@@ -219,51 +217,49 @@ func TestRetryAmbiguousFailures(t *testing.T) {
 		_, err := c.Image.Mkdir(ctx, "", "d")
 		return err
 	}
-	ok := map[string]handlerFunc{
-		pathMkdir:    okData(map[string]any{"dirID": 5}),
-		pathOSSMkdir: okData(map[string]any{"list": []any{map[string]any{"filename": "d", "dirID": "x"}}}),
-	}
+	// Where the fake's own answer would fail (there is no such session), the
+	// replay is answered a canned success.
+	const okEmpty = `{"code":0,"message":"ok","data":{},"x-traceID":"t"}`
 	tests := []struct {
 		name     string
-		path     string
+		op       pan123test.Op
 		call     func(ctx context.Context, c *Client) error
-		fail     handlerFunc
+		fail     pan123test.Fault
 		replayed bool
 	}{
-		{"create 500", pathCreate, create(DuplicateUnset), withStatus(500, ""), true},
-		{"create overwrite reset", pathCreate, create(Overwrite), resetConn, true},
-		{"create keep-both 500", pathCreate, create(KeepBoth), withStatus(500, ""), false},
-		{"create keep-both reset", pathCreate, create(KeepBoth), resetConn, false},
-		{"create keep-both truncated", pathCreate, create(KeepBoth), withStatus(200, `{"code":0,"data":{"fi`), false},
-		{"create keep-both 429", pathCreate, create(KeepBoth), withCode(429, "请求太频繁"), true},
-		{"image create 502", pathOSSCreate, createImage, withStatus(502, ""), true},
-		{"complete 502", pathComplete, complete, withStatus(502, ""), true},
-		{"complete reset", pathComplete, complete, resetConn, true},
-		{"complete 20103", pathComplete, complete, withCode(20103, "文件正在校验中"), true},
-		{"image complete reset", pathOSSComplete, completeImage, resetConn, true},
-		{"mkdir 500", pathMkdir, mkdir, withStatus(500, ""), false},
-		{"mkdir reset", pathMkdir, mkdir, resetConn, false},
-		{"mkdir 429", pathMkdir, mkdir, withCode(429, "请求太频繁"), true},
-		{"image mkdir 503", pathOSSMkdir, mkdirImage, withStatus(503, ""), false},
+		{"create 500", pan123test.OpCreate, create(DuplicateUnset), pan123test.Fault{Status: 500, Empty: true}, true},
+		{"create overwrite reset", pan123test.OpCreate, create(Overwrite), pan123test.Fault{Drop: true}, true},
+		{"create keep-both 500", pan123test.OpCreate, create(KeepBoth), pan123test.Fault{Status: 500, Empty: true}, false},
+		{"create keep-both reset", pan123test.OpCreate, create(KeepBoth), pan123test.Fault{Drop: true}, false},
+		{"create keep-both truncated", pan123test.OpCreate, create(KeepBoth), pan123test.Fault{Body: `{"code":0,"data":{"fi`}, false},
+		{"create keep-both 429", pan123test.OpCreate, create(KeepBoth), pan123test.Fault{Code: 429}, true},
+		{"image create 502", pan123test.OpOSSCreate, createImage, pan123test.Fault{Status: 502, Empty: true}, true},
+		{"complete 502", pan123test.OpComplete, complete, pan123test.Fault{Status: 502, Empty: true}, true},
+		{"complete reset", pan123test.OpComplete, complete, pan123test.Fault{Drop: true}, true},
+		{"complete 20103", pan123test.OpComplete, complete, pan123test.Fault{Code: 20103}, true},
+		{"image complete reset", pan123test.OpOSSComplete, completeImage, pan123test.Fault{Drop: true}, true},
+		{"mkdir 500", pan123test.OpMkdir, mkdir, pan123test.Fault{Status: 500, Empty: true}, false},
+		{"mkdir reset", pan123test.OpMkdir, mkdir, pan123test.Fault{Drop: true}, false},
+		{"mkdir 429", pan123test.OpMkdir, mkdir, pan123test.Fault{Code: 429}, true},
+		{"image mkdir 503", pan123test.OpOSSMkdir, mkdirImage, pan123test.Fault{Status: 503, Empty: true}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := newFakePlatform(t)
-			okH := ok[tt.path]
-			if okH == nil {
-				okH = okData(map[string]any{})
+			srv, c := newTestClient(t, nil, WithRetry(3, time.Millisecond, time.Millisecond))
+			tt.fail.Op = tt.op
+			srv.Inject(tt.fail)
+			if tt.op == pan123test.OpComplete || tt.op == pan123test.OpOSSComplete {
+				srv.Inject(pan123test.Fault{Op: tt.op, Body: okEmpty})
 			}
-			p.handle(tt.path, failFirst(1, tt.fail, okH))
-			c := newTestClient(t, p, WithRetry(3, time.Millisecond, time.Millisecond))
 			err := tt.call(t.Context(), c)
 			if tt.replayed {
 				require.NoError(t, err)
-				assert.Equal(t, 2, p.count(tt.path))
+				assert.Equal(t, 2, srv.Count(tt.op))
 				return
 			}
 			require.Error(t, err)
-			assert.Equal(t, 1, p.count(tt.path), "an ambiguous failure of a non-idempotent call is not replayed")
+			assert.Equal(t, 1, srv.Count(tt.op), "an ambiguous failure of a non-idempotent call is not replayed")
 		})
 	}
 }
@@ -272,53 +268,44 @@ func TestRetryAmbiguousFailures(t *testing.T) {
 // request returns context.Canceled and sends nothing more.
 func TestRetryCallerCancelledInFlight(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	arrived := make(chan struct{}, 1)
-	p.handle(pathGetUploadURL, func(w http.ResponseWriter, r *http.Request, _ int) {
-		arrived <- struct{}{}
-		<-r.Context().Done()
-	})
-	c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
+	srv, c := newTestClient(t, nil, WithRetry(5, time.Millisecond, time.Millisecond))
+	pre := preupload(t, c) // the token first: only get_upload_url is in flight below
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Stall: time.Hour})
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Drive.UploadURL(ctx, "pre", 1)
+		_, err := c.Drive.UploadURL(ctx, pre, 1)
 		errc <- err
 	}()
-	<-arrived
+	require.Eventually(t, func() bool { return srv.InFlight() == 1 }, 10*time.Second, time.Millisecond, "the request reached the fake")
 	cancel()
 	err := <-errc
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, 1, p.count(pathGetUploadURL))
+	srv.Close() // waits for the abandoned request to be logged
+	assert.Equal(t, 1, srv.Count(pan123test.OpGetUploadURL))
 }
 
 // TestRetryCallerCancelledInBackoff: a cancel during the backoff wait ends it.
 func TestRetryCallerCancelledInBackoff(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	arrived := make(chan struct{}, 10)
-	p.handle(pathGetUploadURL, func(w http.ResponseWriter, r *http.Request, n int) {
-		withStatus(503, "busy")(w, r, n)
-		arrived <- struct{}{}
-	})
-	c := newTestClient(t, p, WithRetry(5, time.Hour, time.Hour))
+	srv, c := newTestClient(t, nil, WithRetry(5, time.Hour, time.Hour))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Status: 503, Body: "busy", Times: -1})
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Drive.UploadURL(ctx, "pre", 1)
 		errc <- err
 	}()
-	<-arrived
+	require.Eventually(t, func() bool { return srv.Count(pan123test.OpGetUploadURL) > 0 }, 10*time.Second, time.Millisecond, "answered once")
 	cancel()
 	require.ErrorIs(t, <-errc, context.Canceled)
-	assert.LessOrEqual(t, p.count(pathGetUploadURL), 2)
+	assert.LessOrEqual(t, srv.Count(pan123test.OpGetUploadURL), 2)
 }
 
 func TestRetryCallerDeadline(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathGetUploadURL, withStatus(503, "busy"))
-	c := newTestClient(t, p, WithRetry(5, time.Hour, time.Hour))
+	srv, c := newTestClient(t, nil, WithRetry(5, time.Hour, time.Hour))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Status: 503, Body: "busy", Times: -1})
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	_, err := c.Drive.UploadURL(ctx, "pre", 1)
@@ -328,48 +315,38 @@ func TestRetryCallerDeadline(t *testing.T) {
 // TestRetryAfterHonoured: a Retry-After below the cap is waited in full.
 func TestRetryAfterHonoured(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathGetUploadURL, failFirst(1, func(w http.ResponseWriter, r *http.Request, n int) {
-		w.Header().Set("Retry-After", "1")
-		withCode(429, "请求太频繁")(w, r, n)
-	}, okData(map[string]any{"presignedURL": "https://h/p"})))
-	// In a synctest bubble the second passes at once, and exactly: the
-	// client reaches the fake in memory (a goroutine blocked on a socket
-	// would keep the bubble's clock from moving).
+	srv, c0 := newTestClient(t, nil)
+	pre := preupload(t, c0)
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Code: 429, Header: http.Header{"Retry-After": {"1"}}})
+	// In a synctest bubble the second passes at once, and exactly: time
+	// stands still while the client waits on the fake (outside the bubble),
+	// and moves once every goroutine of the bubble waits on a timer. So the
+	// client holds no idle connection, whose reader would keep time still.
 	synctest.Test(t, func(t *testing.T) {
-		c := newTestClient(t, p, WithRetry(2, time.Millisecond, 5*time.Second),
-			WithHTTPClient(&http.Client{Transport: handlerTransport{http.HandlerFunc(p.serve)}}))
+		tr := &http.Transport{DisableKeepAlives: true}
+		c, err := New(testClientID, testClientSecret, WithBaseURL(srv.URL), WithoutRateLimits(),
+			WithRetry(2, time.Millisecond, 5*time.Second), WithHTTPClient(&http.Client{Transport: tr}))
+		require.NoError(t, err)
 		start := time.Now()
-		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+		_, err = c.Drive.UploadURL(t.Context(), pre, 1)
 		require.NoError(t, err)
 		assert.Equal(t, time.Second, time.Since(start), "Retry-After: 1 waits a second although the backoff is 1ms")
-		assert.Equal(t, 2, p.count(pathGetUploadURL))
+		assert.Equal(t, 2, srv.Count(pan123test.OpGetUploadURL))
 	})
-}
-
-// handlerTransport answers requests with h in memory, without a socket.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
 }
 
 // TestRetryAfterCapped: a Retry-After above the cap waits the cap only; the
 // ctx deadline (far below the hint) would fail the call otherwise.
 func TestRetryAfterCapped(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathGetUploadURL, failFirst(1, func(w http.ResponseWriter, r *http.Request, n int) {
-		w.Header().Set("Retry-After", "3600")
-		withStatus(http.StatusTooManyRequests, "")(w, r, n)
-	}, okData(map[string]any{"presignedURL": "https://h/p"})))
-	c := newTestClient(t, p, WithRetry(2, time.Millisecond, 60*time.Millisecond))
+	srv, c := newTestClient(t, nil, WithRetry(2, time.Millisecond, 60*time.Millisecond))
+	pre := preupload(t, c)
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Status: http.StatusTooManyRequests, Empty: true,
+		Header: http.Header{"Retry-After": {"3600"}}})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := c.Drive.UploadURL(ctx, "pre", 1)
+	_, err := c.Drive.UploadURL(ctx, pre, 1)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 60*time.Millisecond, "the hint is honoured up to the cap")
 }
@@ -378,9 +355,9 @@ func TestRetryAfterCapped(t *testing.T) {
 // cap when the cap is smaller, although the backoff alone would be ~0.
 func TestRetryVerifyingWaits(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathComplete, failFirst(1, withCode(20103, "文件正在校验中,请间隔1秒后再试"), okData(map[string]any{"completed": true, "fileID": 9})))
-	c := newTestClient(t, p, WithRetry(2, time.Microsecond, 40*time.Millisecond))
+	srv, c := newTestClient(t, nil, WithRetry(2, time.Microsecond, 40*time.Millisecond))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpComplete, Code: 20103})
+	srv.Inject(pan123test.Fault{Op: pan123test.OpComplete, Body: `{"code":0,"message":"ok","data":{"completed":true,"fileID":9},"x-traceID":"t"}`})
 	start := time.Now()
 	res, err := c.Drive.Complete(t.Context(), "pre")
 	require.NoError(t, err)
@@ -390,12 +367,8 @@ func TestRetryVerifyingWaits(t *testing.T) {
 
 func TestRetryAfterOnAPIError(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathGetUploadURL, func(w http.ResponseWriter, r *http.Request, n int) {
-		w.Header().Set("Retry-After", "7")
-		withCode(429, "请求太频繁")(w, r, n)
-	})
-	c := newTestClient(t, p, WithRetry(1, time.Millisecond, time.Millisecond))
+	srv, c := newTestClient(t, nil, WithRetry(1, time.Millisecond, time.Millisecond))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpGetUploadURL, Code: 429, Header: http.Header{"Retry-After": {"7"}}, Times: -1})
 	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 	require.ErrorIs(t, err, ErrRateLimited)
 	assert.Equal(t, 7*time.Second, requireAPIError(t, err).RetryAfter)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-pan123/pan123/pan123test"
 )
 
 // boundedCtx is the test's own deadline: a hang fails in seconds.
@@ -28,20 +30,19 @@ func boundedCtx(t *testing.T) context.Context {
 func TestTokenCooldown(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	p := newFakePlatform(t)
-	p.clock = clk.Now
-	c := newTestClient(t, p)
+	srv, c := newTestClient(t, []pan123test.Option{pan123test.WithClock(clk.Now)})
 	c.now = clk.Now
+	pre := preupload(t, c)
 	call := func() error {
-		_, err := c.Drive.UploadURL(boundedCtx(t), "pre", 1)
+		_, err := c.Drive.UploadURL(boundedCtx(t), pre, 1)
 		return err
 	}
 	require.NoError(t, call())
-	p.revokeAll()
+	srv.ExpireTokens()
 	require.NoError(t, call(), "one forced refresh")
-	require.Equal(t, 2, p.count(pathAccessToken))
+	require.Equal(t, 2, srv.Count(pan123test.OpAccessToken))
 
-	p.revokeAll()
+	srv.ExpireTokens()
 	for range 5 {
 		err := call()
 		require.ErrorIs(t, err, ErrUnauthorized)
@@ -50,12 +51,12 @@ func TestTokenCooldown(t *testing.T) {
 		assert.Equal(t, "access_token无效", ae.Message)
 		assert.NotEmpty(t, ae.TraceID)
 	}
-	assert.Equal(t, 2, p.count(pathAccessToken), "no token within the cool-down")
-	assert.Equal(t, 4, p.count(pathGetUploadURL), "a refused token is not sent again")
+	assert.Equal(t, 2, srv.Count(pan123test.OpAccessToken), "no token within the cool-down")
+	assert.Equal(t, 4, srv.Count(pan123test.OpGetUploadURL), "a refused token is not sent again")
 
 	clk.Advance(DefaultTokenCooldown)
 	require.NoError(t, call(), "a refresh after the cool-down")
-	assert.Equal(t, 3, p.count(pathAccessToken))
+	assert.Equal(t, 3, srv.Count(pan123test.OpAccessToken))
 }
 
 // TestTokenStorePanicOnce: a TokenStore.Load that panics once (recovered
@@ -63,22 +64,21 @@ func TestTokenCooldown(t *testing.T) {
 // the next call gets a token instead of hanging.
 func TestTokenStorePanicOnce(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
 	store := &panicStore{}
-	c := newTestClient(t, p, WithTokenStore(store))
+	srv, c := newTestClient(t, nil, WithTokenStore(store))
 	first := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				err = errors.New("recovered")
 			}
 		}()
-		_, err = c.Drive.UploadURL(boundedCtx(t), "pre", 1)
+		_, err = c.Drive.UploadDomains(boundedCtx(t))
 		return err
 	}
 	require.Error(t, first())
-	_, err := c.Drive.UploadURL(boundedCtx(t), "pre", 1)
+	_, err := c.Drive.UploadDomains(boundedCtx(t))
 	require.NoError(t, err)
-	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 }
 
 type panicStore struct{ loads atomic.Int32 }
@@ -97,39 +97,40 @@ func (s *panicStore) Save(context.Context, Token) error { return nil }
 // during the fetch leave one token, which the next callers use.
 func TestTokenFetchOutlivesCanceledCaller(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
 	type caller struct {
 		cancel context.CancelFunc
 		done   chan struct{}
 	}
 	var cur atomic.Pointer[caller]
-	p.handle(pathAccessToken, func(w http.ResponseWriter, r *http.Request, _ int) {
-		c := cur.Load()
-		c.cancel() // the caller gives up while its token is minted
-		<-c.done
-		p.issueToken(w, mustBody(t, r))
-	})
-	c := newTestClient(t, p)
+	var fetches atomic.Int32
+	tr := &countingTransport{next: &http.Transport{}, before: func(r *http.Request) {
+		if r.URL.Path == pathAccessToken {
+			fetches.Add(1)
+			k := cur.Load()
+			k.cancel() // the caller gives up while its token is fetched
+			<-k.done
+		}
+	}}
+	srv, c := newTestClient(t, nil, WithHTTPClient(&http.Client{Transport: tr}))
 	for range 10 {
 		ctx, cancel := context.WithCancel(boundedCtx(t))
 		k := &caller{cancel, make(chan struct{})}
 		cur.Store(k)
-		_, _ = c.Drive.UploadURL(ctx, "pre", 1)
+		_, _ = c.Drive.UploadDomains(ctx)
 		close(k.done)
 		cancel()
 	}
-	_, err := c.Drive.UploadURL(boundedCtx(t), "pre", 1)
+	_, err := c.Drive.UploadDomains(boundedCtx(t))
 	require.NoError(t, err)
-	t.Logf("tokens minted: %d", p.count(pathAccessToken))
-	assert.Equal(t, 1, p.count(pathAccessToken), "tokens minted")
+	assert.Equal(t, int32(1), fetches.Load(), "token fetches")
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken), "tokens minted")
 }
 
 // TestNilContext: every public entry point that takes a context refuses a
 // nil one with ErrInvalidInput, before any request or goroutine.
 func TestNilContext(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	c := newTestClient(t, p)
+	srv, c := newTestClient(t, nil)
 	up := NewUploader(c)
 	var ctx context.Context // nil
 	file := t.TempDir() + "/f"
@@ -167,14 +168,14 @@ func TestNilContext(t *testing.T) {
 		"MkdirImage":       func() error { _, err := c.Image.Mkdir(ctx, "", "d"); return err },
 		"CreateFileV2":     func() error { _, err := c.Drive.CreateV2(ctx, &FileCreateRequest{Filename: "f"}); return err },
 		"UploadDomains":    func() error { _, err := c.Drive.UploadDomains(ctx); return err },
-		"UploadSliceV2":    func() error { return c.Drive.UploadSliceV2(ctx, p.URL, "pre", 1, testMD5, body(), 3) },
+		"UploadSliceV2":    func() error { return c.Drive.UploadSliceV2(ctx, srv.UploadServers()[0], "pre", 1, testMD5, body(), 3) },
 		"CompleteUploadV2": func() error { _, err := c.Drive.CompleteV2(ctx, "pre"); return err },
 		"SingleUpload": func() error {
-			_, err := c.Drive.SingleUpload(ctx, p.URL, &FileSingleUploadRequest{Filename: "f", Etag: testMD5, Size: 3}, body())
+			_, err := c.Drive.SingleUpload(ctx, srv.UploadServers()[0], &FileSingleUploadRequest{Filename: "f", Etag: testMD5, Size: 3}, body())
 			return err
 		},
 		"SHA1Reuse": func() error { _, err := c.Drive.SHA1Reuse(ctx, &FileSHA1ReuseRequest{Filename: "f"}); return err },
-		"PutSlice":  func() error { return c.PutSlice(ctx, p.URL+"/put?sig=1", body(), 3) },
+		"PutSlice":  func() error { return c.PutSlice(ctx, srv.URL+"/storage/k/1?X-Amz-Signature=1", body(), 3) },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
@@ -185,7 +186,7 @@ func TestNilContext(t *testing.T) {
 			}
 		})
 	}
-	assert.Zero(t, p.total(), "no request sent")
+	assert.Empty(t, srv.Requests(), "no request sent")
 }
 
 // TestTokenRenewalFailureKeepsToken: when the renewal due by time fails,
@@ -193,18 +194,17 @@ func TestNilContext(t *testing.T) {
 func TestTokenRenewalFailureKeepsToken(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	p := newFakePlatform(t)
-	p.tokenTTL = time.Hour
-	p.clock = clk.Now
-	c := newTestClient(t, p, WithTokenRefreshMargin(5*time.Minute))
+	srv, c := newTestClient(t, []pan123test.Option{pan123test.WithTokenTTL(time.Hour), pan123test.WithClock(clk.Now)},
+		WithTokenRefreshMargin(5*time.Minute))
 	c.now = clk.Now
-	_, err := c.Drive.UploadURL(boundedCtx(t), "pre", 1)
+	pre := preupload(t, c)
+	_, err := c.Drive.UploadURL(boundedCtx(t), pre, 1)
 	require.NoError(t, err)
-	p.handle(pathAccessToken, withStatus(http.StatusBadGateway, "down"))
+	srv.Inject(pan123test.Fault{Op: pan123test.OpAccessToken, Status: http.StatusBadGateway, Body: "down", Times: -1})
 	clk.Advance(56 * time.Minute) // within the margin: renewal due
-	_, err = c.Drive.UploadURL(boundedCtx(t), "pre", 1)
+	_, err = c.Drive.UploadURL(boundedCtx(t), pre, 1)
 	require.NoError(t, err)
-	reqs := p.requests(pathGetUploadURL)
+	reqs := requestsOf(srv, pan123test.OpGetUploadURL)
 	require.Len(t, reqs, 2)
 	assert.Equal(t, bearer(reqs[0]), bearer(reqs[1]), "the current token is kept")
 	// The renewal runs in the background; once it has failed, later calls
@@ -212,10 +212,10 @@ func TestTokenRenewalFailureKeepsToken(t *testing.T) {
 	require.Eventually(t, func() bool {
 		c.tokens.mu.Lock()
 		defer c.tokens.mu.Unlock()
-		return p.count(pathAccessToken) == 2 && c.tokens.flight == nil
+		return srv.Count(pan123test.OpAccessToken) == 2 && c.tokens.flight == nil
 	}, 10*time.Second, time.Millisecond)
-	_, err = c.Drive.UploadURL(boundedCtx(t), "pre", 1)
+	_, err = c.Drive.UploadURL(boundedCtx(t), pre, 1)
 	require.NoError(t, err)
-	assert.Equal(t, 2, p.count(pathAccessToken), "the first fetch, then one renewal: a 502 page may have minted, so it is not sent again")
-	assert.Equal(t, bearer(reqs[0]), bearer(p.requests(pathGetUploadURL)[2]), "the current token is still sent")
+	assert.Equal(t, 2, srv.Count(pan123test.OpAccessToken), "the first fetch, then one renewal: a 502 page may have minted, so it is not sent again")
+	assert.Equal(t, bearer(reqs[0]), bearer(requestsOf(srv, pan123test.OpGetUploadURL)[2]), "the current token is still sent")
 }

@@ -3,7 +3,6 @@ package pan123
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-pan123/pan123/pan123test"
 )
 
 // memStore is an in-memory TokenStore that counts its calls.
@@ -51,20 +52,21 @@ func (m *memStore) get() Token {
 	return m.tok
 }
 
-func bearer(r seenRequest) string {
+// bearer is the token a request carried.
+func bearer(r pan123test.Request) string {
 	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 }
 
 func TestTokenCached(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	c := newTestClient(t, p)
+	srv, c := newTestClient(t, nil)
+	pre := preupload(t, c)
 	for range 20 {
-		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 1, p.count(pathAccessToken))
-	reqs := p.requests(pathGetUploadURL)
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
+	reqs := requestsOf(srv, pan123test.OpGetUploadURL)
 	require.Len(t, reqs, 20)
 	for _, r := range reqs {
 		assert.Equal(t, bearer(reqs[0]), bearer(r))
@@ -74,11 +76,8 @@ func TestTokenCached(t *testing.T) {
 // TestTokenExpiredAtOffset: expiredAt is read with its +08:00 offset.
 func TestTokenExpiredAtOffset(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.handle(pathAccessToken, okData(map[string]any{"accessToken": "tok-a", "expiredAt": "2030-01-01T08:00:00+08:00"}))
-	p.accept("tok-a")
-	c := newTestClient(t, p)
-	_, err := c.Drive.Complete(t.Context(), "pre")
+	_, c := newTestClient(t, []pan123test.Option{pan123test.WithExpiredAt(func(time.Time) any { return "2030-01-01T08:00:00+08:00" })})
+	_, err := c.Drive.UploadDomains(t.Context())
 	require.NoError(t, err)
 	assert.True(t, c.tokens.cur.ExpiresAt.Equal(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)), "got %v", c.tokens.cur.ExpiresAt)
 }
@@ -90,26 +89,25 @@ func TestTokenEarlyRefresh(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	clk := newFakeClock(start)
-	p := newFakePlatform(t)
-	p.tokenTTL = time.Hour
-	p.clock = clk.Now
-	c := newTestClient(t, p, WithTokenRefreshMargin(5*time.Minute))
+	srv, c := newTestClient(t, []pan123test.Option{pan123test.WithTokenTTL(time.Hour), pan123test.WithClock(clk.Now)},
+		WithTokenRefreshMargin(5*time.Minute))
 	c.now = clk.Now
 
+	pre := preupload(t, c)
 	call := func() {
 		t.Helper()
-		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 		require.NoError(t, err)
 	}
 	call()
-	require.Equal(t, 1, p.count(pathAccessToken))
+	require.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 	_, off := c.tokens.cur.ExpiresAt.Zone()
 	assert.Equal(t, 8*3600, off, "expiredAt keeps the offset it was sent with")
 	assert.True(t, c.tokens.cur.ExpiresAt.Equal(start.Add(time.Hour)))
 
 	clk.Advance(54 * time.Minute) // 6 min before expiry: still fresh
 	call()
-	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 
 	clk.Advance(2 * time.Minute) // 4 min before expiry: within the margin
 	old := c.tokens.cur.AccessToken
@@ -120,9 +118,9 @@ func TestTokenEarlyRefresh(t *testing.T) {
 		return c.tokens.cur.AccessToken != old
 	}, 10*time.Second, time.Millisecond, "renewed")
 	call()
-	assert.Equal(t, 2, p.count(pathAccessToken))
+	assert.Equal(t, 2, srv.Count(pan123test.OpAccessToken))
 
-	reqs := p.requests(pathGetUploadURL)
+	reqs := requestsOf(srv, pan123test.OpGetUploadURL)
 	require.Len(t, reqs, 4)
 	assert.Equal(t, bearer(reqs[0]), bearer(reqs[1]))
 	assert.Equal(t, bearer(reqs[1]), bearer(reqs[2]), "still valid: sent while the renewal runs")
@@ -134,24 +132,23 @@ func TestTokenEarlyRefresh(t *testing.T) {
 func TestTokenShortLived(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	p := newFakePlatform(t)
-	p.tokenTTL = 2 * time.Minute
-	p.clock = clk.Now
-	c := newTestClient(t, p, WithTokenRefreshMargin(5*time.Minute))
+	srv, c := newTestClient(t, []pan123test.Option{pan123test.WithTokenTTL(2 * time.Minute), pan123test.WithClock(clk.Now)},
+		WithTokenRefreshMargin(5*time.Minute))
 	c.now = clk.Now
 
+	pre := preupload(t, c)
 	for range 5 {
-		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+		_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 	clk.Advance(61 * time.Second) // past half its life, still valid: renewed in the background
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return p.count(pathAccessToken) == 2 }, 10*time.Second, time.Millisecond)
-	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
+	require.Eventually(t, func() bool { return srv.Count(pan123test.OpAccessToken) == 2 }, 10*time.Second, time.Millisecond)
+	_, err = c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
-	assert.Equal(t, 2, p.count(pathAccessToken), "one renewal")
+	assert.Equal(t, 2, srv.Count(pan123test.OpAccessToken), "one renewal")
 }
 
 // TestTokenUnreadableExpiry: a token whose expiredAt cannot be parsed is used
@@ -159,21 +156,16 @@ func TestTokenShortLived(t *testing.T) {
 func TestTokenUnreadableExpiry(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock(time.Now())
-	p := newFakePlatform(t)
-	p.handle(pathAccessToken, func(w http.ResponseWriter, r *http.Request, n int) {
-		tok := []string{"", "tok-x1", "tok-x2"}[min(n, 2)]
-		p.accept(tok)
-		writeEnvelope(w, 0, "ok", map[string]any{"accessToken": tok, "expiredAt": "in 90 days"})
-	})
-	c := newTestClient(t, p)
+	srv, c := newTestClient(t, []pan123test.Option{pan123test.WithExpiredAt(func(time.Time) any { return "in 90 days" })})
 	c.now = clk.Now
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	pre := preupload(t, c)
+	_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
 	assert.True(t, c.tokens.cur.ExpiresAt.IsZero())
 	clk.Advance(365 * 24 * time.Hour)
-	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
+	_, err = c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
-	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 }
 
 // TestTokenSingleFlight: 100 goroutines finding the token expired cause
@@ -181,31 +173,34 @@ func TestTokenUnreadableExpiry(t *testing.T) {
 func TestTokenSingleFlight(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	p := newFakePlatform(t)
-	p.tokenTTL = time.Hour
-	p.clock = clk.Now
-	c := newTestClient(t, p)
+	// The renewal is held until every goroutine has started, so that they
+	// pile up on it.
+	var hold atomic.Bool
+	release := make(chan struct{})
+	tr := &countingTransport{next: &http.Transport{}, before: func(r *http.Request) {
+		if r.URL.Path == pathAccessToken && hold.Load() {
+			<-release
+		}
+	}}
+	srv, c := newTestClient(t, []pan123test.Option{pan123test.WithTokenTTL(time.Hour), pan123test.WithClock(clk.Now)},
+		WithHTTPClient(&http.Client{Transport: tr}))
 	c.now = clk.Now
 
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	pre := preupload(t, c)
+	_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
-	require.Equal(t, 1, p.count(pathAccessToken))
+	require.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 	clk.Advance(2 * time.Hour) // expired
 
-	// Hold the renewal until every goroutine has started, so that they pile up on it.
+	hold.Store(true)
 	var started sync.WaitGroup
 	started.Add(100)
-	release := make(chan struct{})
-	p.handle(pathAccessToken, func(w http.ResponseWriter, r *http.Request, n int) {
-		<-release
-		p.issueToken(w, mustBody(t, r))
-	})
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
 	for range 100 {
 		wg.Go(func() {
 			started.Done()
-			_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+			_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 			errs <- err
 		})
 	}
@@ -216,31 +211,24 @@ func TestTokenSingleFlight(t *testing.T) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 2, p.count(pathAccessToken), "one renewal for 100 callers")
-	assert.Equal(t, 101, p.count(pathGetUploadURL))
-}
-
-func mustBody(t *testing.T, r *http.Request) []byte {
-	t.Helper()
-	b, err := io.ReadAll(r.Body)
-	require.NoError(t, err)
-	return b
+	assert.Equal(t, 2, srv.Count(pan123test.OpAccessToken), "one renewal for 100 callers")
+	assert.Equal(t, 101, srv.Count(pan123test.OpGetUploadURL))
 }
 
 // TestToken401RefreshReplay: a call refused with 401 refreshes the token
 // once and is replayed once with the new token.
 func TestToken401RefreshReplay(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	c := newTestClient(t, p)
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	srv, c := newTestClient(t, nil)
+	pre := preupload(t, c)
+	_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
 
-	p.revokeAll()
-	_, err = c.Drive.Complete(t.Context(), "pre")
+	srv.ExpireTokens()
+	_, err = c.Drive.ListParts(t.Context(), pre)
 	require.NoError(t, err)
-	assert.Equal(t, 2, p.count(pathAccessToken), "exactly one extra access_token call")
-	reqs := p.requests(pathComplete)
+	assert.Equal(t, 2, srv.Count(pan123test.OpAccessToken), "exactly one extra access_token call")
+	reqs := requestsOf(srv, pan123test.OpListUploadParts)
 	require.Len(t, reqs, 2)
 	assert.NotEqual(t, bearer(reqs[0]), bearer(reqs[1]), "the replay carries the new token")
 }
@@ -248,24 +236,24 @@ func TestToken401RefreshReplay(t *testing.T) {
 // TestToken401Burst: many calls refused at once with the same token renew it once.
 func TestToken401Burst(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	c := newTestClient(t, p)
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	srv, c := newTestClient(t, nil)
+	pre := preupload(t, c)
+	_, err := c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
-	p.revokeAll()
+	srv.ExpireTokens()
 
 	var wg sync.WaitGroup
 	var failed atomic.Int32
 	for range 50 {
 		wg.Go(func() {
-			if _, err := c.Drive.UploadURL(t.Context(), "pre", 1); err != nil {
+			if _, err := c.Drive.UploadURL(t.Context(), pre, 1); err != nil {
 				failed.Add(1)
 			}
 		})
 	}
 	wg.Wait()
 	assert.Zero(t, failed.Load())
-	assert.Equal(t, 2, p.count(pathAccessToken), "one renewal for the whole burst")
+	assert.Equal(t, 2, srv.Count(pan123test.OpAccessToken), "one renewal for the whole burst")
 }
 
 // TestToken401NoLoopWhenRefreshFails: if access_token itself answers 401, the
@@ -274,36 +262,34 @@ func TestToken401NoLoopWhenRefreshFails(t *testing.T) {
 	t.Parallel()
 	t.Run("first token", func(t *testing.T) {
 		t.Parallel()
-		p := newFakePlatform(t)
-		p.handle(pathAccessToken, withCode(401, "clientSecret invalid"))
-		c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
+		srv, c := newTestClient(t, nil, WithRetry(5, time.Millisecond, time.Millisecond))
+		srv.Inject(pan123test.Fault{Op: pan123test.OpAccessToken, Code: 401, Message: "clientSecret invalid", Times: -1})
 		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 		require.ErrorIs(t, err, ErrUnauthorized)
-		assert.Equal(t, 1, p.count(pathAccessToken))
-		assert.Equal(t, 1, p.total())
+		assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
+		assert.Len(t, srv.Requests(), 1)
 	})
 	t.Run("renewal after 401", func(t *testing.T) {
 		t.Parallel()
-		p := newFakePlatform(t)
-		c := newTestClient(t, p, WithRetry(5, time.Millisecond, time.Millisecond))
-		_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+		srv, c := newTestClient(t, nil, WithRetry(5, time.Millisecond, time.Millisecond))
+		_, err := c.Drive.UploadDomains(t.Context())
 		require.NoError(t, err)
-		p.revokeAll()
-		p.handle(pathAccessToken, withCode(401, "tokens number has exceeded the limit"))
+		srv.ExpireTokens()
+		srv.Inject(pan123test.Fault{Op: pan123test.OpAccessToken, Code: 401, Message: pan123test.MsgTokenLimit, Times: -1})
 
-		_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
+		_, err = c.Drive.UploadDomains(t.Context())
 		require.ErrorIs(t, err, ErrUnauthorized)
-		assert.Equal(t, 2, p.count(pathAccessToken))
-		assert.Equal(t, 2, p.count(pathGetUploadURL))
-		assert.Equal(t, 4, p.total())
+		assert.Equal(t, 2, srv.Count(pan123test.OpAccessToken))
+		assert.Equal(t, 2, srv.Count(pan123test.OpV2Domain))
+		assert.Len(t, srv.Requests(), 4)
 
 		// The next call within the cool-down sends nothing: no token to
 		// send, and the platform refused to mint one.
-		_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
+		_, err = c.Drive.UploadDomains(t.Context())
 		require.ErrorIs(t, err, ErrUnauthorized)
 		require.ErrorIs(t, err, ErrTokenLimit)
-		assert.Equal(t, 2, p.count(pathAccessToken))
-		assert.Equal(t, 4, p.total())
+		assert.Equal(t, 2, srv.Count(pan123test.OpAccessToken))
+		assert.Len(t, srv.Requests(), 4)
 	})
 }
 
@@ -316,26 +302,26 @@ func TestTokenFetchFailureRetriedOnce(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		fail  handlerFunc
+		fail  pan123test.Fault // every access_token answer
 		calls int
 	}{
-		{"http 503 page", withStatus(http.StatusServiceUnavailable, "down"), 1},
-		{"code 429", withCode(429, "请求太频繁"), 3},
-		{"code 502 envelope", withServerError, 3},
-		{"reset", resetConn, 1},
-		{"no token in the answer", okData(map[string]any{"accessToken": ""}), 1},
+		{"http 503 page", pan123test.Fault{Status: http.StatusServiceUnavailable, Body: "down"}, 1},
+		{"code 429", pan123test.Fault{Code: 429}, 3},
+		{"code 502 envelope", pan123test.Fault{Status: http.StatusBadGateway}, 3},
+		{"reset", pan123test.Fault{Drop: true}, 1},
+		{"no token in the answer", pan123test.Fault{Body: `{"code":0,"message":"ok","data":{"accessToken":""},"x-traceID":"t"}`}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := newFakePlatform(t)
-			p.handle(pathAccessToken, tt.fail)
-			c := newTestClient(t, p, WithRetry(3, time.Millisecond, time.Millisecond))
+			srv, c := newTestClient(t, nil, WithRetry(3, time.Millisecond, time.Millisecond))
+			tt.fail.Op, tt.fail.Times = pan123test.OpAccessToken, -1
+			srv.Inject(tt.fail)
 			_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "access token")
-			assert.Equal(t, tt.calls, p.count(pathAccessToken))
-			assert.Zero(t, p.count(pathGetUploadURL))
+			assert.Equal(t, tt.calls, srv.Count(pan123test.OpAccessToken))
+			assert.Zero(t, srv.Count(pan123test.OpGetUploadURL))
 		})
 	}
 }
@@ -344,97 +330,101 @@ func TestTokenFetchFailureRetriedOnce(t *testing.T) {
 // ErrUnauthorized, without any access_token call.
 func TestAccessTokenWithoutCredentials(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.accept("given-token")
-	c, err := New("", "", WithBaseURL(p.URL), WithAccessToken("given-token"), WithoutRateLimits(),
+	srv, _ := newTestClient(t, nil)
+	given := srv.IssueToken()
+	c, err := New("", "", WithBaseURL(srv.URL), WithAccessToken(given), WithoutRateLimits(),
 		WithRetry(3, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
 
-	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
+	pre := preupload(t, c)
+	_, err = c.Drive.UploadURL(t.Context(), pre, 1)
 	require.NoError(t, err)
-	assert.Equal(t, "given-token", bearer(p.requests(pathGetUploadURL)[0]))
+	assert.Equal(t, given, bearer(requestsOf(srv, pan123test.OpGetUploadURL)[0]))
 
-	p.revokeAll()
-	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
+	srv.ExpireTokens()
+	_, err = c.Drive.UploadURL(t.Context(), pre, 1)
 	require.ErrorIs(t, err, ErrUnauthorized)
-	_, err = c.Drive.UploadURL(t.Context(), "pre", 1)
+	_, err = c.Drive.UploadURL(t.Context(), pre, 1)
 	require.ErrorIs(t, err, ErrUnauthorized)
-	assert.Zero(t, p.count(pathAccessToken))
-	assert.Equal(t, 2, p.count(pathGetUploadURL), "a refused token is not sent again")
+	assert.Zero(t, srv.Count(pan123test.OpAccessToken))
+	assert.Equal(t, 2, srv.Count(pan123test.OpGetUploadURL), "a refused token is not sent again")
 }
 
 // TestTokenStoreShared: a second client of the same store reuses the first
 // client's token without calling access_token.
 func TestTokenStoreShared(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
 	store := &memStore{}
-	c1 := newTestClient(t, p, WithTokenStore(store))
-	_, err := c1.Drive.UploadURL(t.Context(), "pre", 1)
+	srv, c1 := newTestClient(t, nil, WithTokenStore(store))
+	_, err := c1.Drive.UploadDomains(t.Context())
 	require.NoError(t, err)
-	require.Equal(t, 1, p.count(pathAccessToken))
+	require.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 	require.Equal(t, 1, store.saves)
 	saved := store.get()
 	require.NotEmpty(t, saved.AccessToken)
 	assert.False(t, saved.ExpiresAt.IsZero())
 
-	c2 := newTestClient(t, p, WithTokenStore(store))
-	_, err = c2.Drive.UploadURL(t.Context(), "pre", 1)
+	c2, err := New(testClientID, testClientSecret, WithBaseURL(srv.URL), WithTokenStore(store), WithoutRateLimits())
 	require.NoError(t, err)
-	assert.Equal(t, 1, p.count(pathAccessToken), "the stored token is reused")
-	reqs := p.requests(pathGetUploadURL)
+	t.Cleanup(c2.CloseIdleConnections)
+	_, err = c2.Drive.UploadDomains(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken), "the stored token is reused")
+	reqs := requestsOf(srv, pan123test.OpV2Domain)
 	require.Len(t, reqs, 2)
 	assert.Equal(t, saved.AccessToken, bearer(reqs[1]))
 
 	// A client with only the store (no credentials) works too.
-	c3, err := New("", "", WithBaseURL(p.URL), WithTokenStore(store), WithoutRateLimits())
+	c3, err := New("", "", WithBaseURL(srv.URL), WithTokenStore(store), WithoutRateLimits())
 	require.NoError(t, err)
-	_, err = c3.Drive.UploadURL(t.Context(), "pre", 1)
+	t.Cleanup(c3.CloseIdleConnections)
+	_, err = c3.Drive.UploadDomains(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 }
 
 // TestTokenStoreRefusedNotReused: a stored token the platform refuses is not
 // loaded again; a new one is fetched and saved.
 func TestTokenStoreRefusedNotReused(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
 	store := &memStore{tok: Token{AccessToken: "stale-token", ExpiresAt: time.Now().Add(24 * time.Hour)}}
-	c := newTestClient(t, p, WithTokenStore(store))
+	srv, c := newTestClient(t, nil, WithTokenStore(store))
 
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	_, err := c.Drive.UploadDomains(t.Context())
 	require.NoError(t, err)
-	reqs := p.requests(pathGetUploadURL)
+	reqs := requestsOf(srv, pan123test.OpV2Domain)
 	require.Len(t, reqs, 2)
 	assert.Equal(t, "stale-token", bearer(reqs[0]))
 	assert.NotEqual(t, "stale-token", bearer(reqs[1]))
-	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 	assert.Equal(t, bearer(reqs[1]), store.get().AccessToken, "the new token is shared")
 }
 
 // TestTokenStoreNearExpiry: a stored token within the margin is not used.
 func TestTokenStoreNearExpiry(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	p.accept("old-token")
-	store := &memStore{tok: Token{AccessToken: "old-token", ExpiresAt: time.Now().Add(time.Minute)}}
-	c := newTestClient(t, p, WithTokenStore(store))
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	srv, _ := newTestClient(t, nil)
+	old := srv.IssueToken()
+	store := &memStore{tok: Token{AccessToken: old, ExpiresAt: time.Now().Add(time.Minute)}}
+	c, err := New(testClientID, testClientSecret, WithBaseURL(srv.URL), WithTokenStore(store), WithoutRateLimits())
 	require.NoError(t, err)
-	assert.Equal(t, 1, p.count(pathAccessToken))
-	assert.NotEqual(t, "old-token", bearer(p.requests(pathGetUploadURL)[0]))
+	t.Cleanup(c.CloseIdleConnections)
+	_, err = c.Drive.UploadDomains(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
+	assert.NotEqual(t, old, bearer(requestsOf(srv, pan123test.OpV2Domain)[0]))
 }
 
 // TestTokenStoreFailures: a failing store is logged and worked around.
 func TestTokenStoreFailures(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
 	store := &memStore{loadErr: errors.New("disk on fire"), saveErr: errors.New("read-only")}
 	var logs syncBuffer
-	c := newTestClient(t, p, WithTokenStore(store), WithLogger(debugLogger(t, &logs)))
-	_, err := c.Drive.UploadURL(t.Context(), "pre", 1)
+	srv, c := newTestClient(t, nil, WithTokenStore(store), WithLogger(debugLogger(t, &logs)))
+	_, err := c.Drive.UploadDomains(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, 1, p.count(pathAccessToken))
+	assert.Equal(t, 1, srv.Count(pan123test.OpAccessToken))
 	assert.Contains(t, logs.String(), "disk on fire")
 	assert.Contains(t, logs.String(), "read-only")
 }

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fetchLog is a fetchFunc that records the slices asked for.
@@ -40,6 +43,7 @@ func testPlan(n int) []slicePlan {
 // longer than urlMaxAge, is fetched again on demand; a skipped slice is
 // never fetched; a retry fetches afresh.
 func TestURLAheadRefetches(t *testing.T) {
+	t.Parallel()
 	var clock atomic.Int64
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
 	f := &fetchLog{fail: map[int]bool{3: true}}
@@ -48,35 +52,24 @@ func TestURLAheadRefetches(t *testing.T) {
 	get := func(no int) string {
 		t.Helper()
 		u, err := a.get(t.Context(), slicePlan{No: no, Off: int64(no - 1), Size: 1}, urlMaxAge, f.fetch)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return u
 	}
 	get(1) // on demand; 3 (2 is skipped) fetched ahead, and fails
-	if u := get(3); u != "u3-3" {
-		t.Errorf("slice 3 after a failed fetch ahead: %s, want a fetch on demand", u)
-	}
+	assert.Equal(t, "u3-3", get(3), "slice 3 after a failed fetch ahead: a fetch on demand")
 	<-a.pendingDone(4) // fetched ahead
 	clock.Add(int64(urlMaxAge))
-	if u := get(4); u != "u4-5" {
-		t.Errorf("slice 4 with a stale URL: %s, want a fresh fetch", u)
-	}
+	assert.Equal(t, "u4-5", get(4), "slice 4 with a stale URL: a fresh fetch")
 	<-a.pendingDone(5)
-	if u := get(5); u != "u5-6" {
-		t.Errorf("slice 5: %s, want the URL fetched ahead", u)
-	}
-	if u := get(5); u != "u5-7" { // a retry
-		t.Errorf("slice 5 again: %s, want a fresh fetch", u)
-	}
-	if n := f.count(); n != 7 {
-		t.Errorf("%d fetches, want 7", n)
-	}
+	assert.Equal(t, "u5-6", get(5), "slice 5: the URL fetched ahead")
+	assert.Equal(t, "u5-7", get(5), "slice 5 again (a retry): a fresh fetch")
+	assert.Equal(t, 7, f.count(), "fetches")
 }
 
 // TestURLAheadBounded: at most limit URLs are fetched ahead, and close
 // ends the fetches under way and waits for them.
 func TestURLAheadBounded(t *testing.T) {
+	t.Parallel()
 	const limit = 3
 	var running, started atomic.Int64
 	// The slice asked for is fetched at once; fetches ahead hang until
@@ -95,29 +88,19 @@ func TestURLAheadBounded(t *testing.T) {
 	}
 	a := newSliceAhead(t.Context(), time.Now, testPlan(20), nil, limit)
 	for _, no := range []int{10, 11, 12, 13, 14} {
-		if _, err := a.get(t.Context(), slicePlan{No: no, Off: int64(no - 1), Size: 1}, urlMaxAge, fetchFor(no)); err != nil {
-			t.Fatal(err)
-		}
+		_, err := a.get(t.Context(), slicePlan{No: no, Off: int64(no - 1), Size: 1}, urlMaxAge, fetchFor(no))
+		require.NoError(t, err)
 	}
 	a.mu.Lock()
 	pending := len(a.pending)
 	a.mu.Unlock()
-	if pending != limit {
-		t.Errorf("%d URLs fetched ahead, want %d", pending, limit)
-	}
+	assert.Equal(t, limit, pending, "URLs fetched ahead")
 	a.close()
-	if n := running.Load(); n != 0 {
-		t.Errorf("%d fetches still running after close", n)
-	}
-	if n := started.Load(); n > limit {
-		t.Errorf("%d fetches ahead started, want at most %d", n, limit)
-	}
-	if _, err := a.get(t.Context(), slicePlan{No: 15, Off: 14, Size: 1}, urlMaxAge, fetchFor(15)); err != nil {
-		t.Errorf("get after close: %v", err)
-	}
-	if n := started.Load(); n > limit {
-		t.Errorf("a fetch ahead started after close")
-	}
+	assert.Zero(t, running.Load(), "fetches still running after close")
+	assert.LessOrEqual(t, started.Load(), int64(limit), "fetches ahead started")
+	_, err := a.get(t.Context(), slicePlan{No: 15, Off: 14, Size: 1}, urlMaxAge, fetchFor(15))
+	assert.NoError(t, err, "get after close")
+	assert.LessOrEqual(t, started.Load(), int64(limit), "a fetch ahead started after close")
 }
 
 // pendingDone is closed when slice no's URL fetched ahead is known.
@@ -137,6 +120,7 @@ func (a *sliceAhead) pendingDone(no int) <-chan struct{} {
 // send): every slice of the plan is claimed once, skipped slices never, and
 // each gets its own value.
 func TestSliceAheadClaimsEachSliceOnce(t *testing.T) {
+	t.Parallel()
 	const n, workers = 40, 4
 	skip := map[int]bool{7: true, 8: true, 30: true}
 	a := newSliceAhead(t.Context(), time.Now, testPlan(n), skip, workers)
@@ -147,21 +131,18 @@ func TestSliceAheadClaimsEachSliceOnce(t *testing.T) {
 		var round []slicePlan
 		for ; left > 0 && len(round) < workers; left-- {
 			p, err := a.claim(t.Context(), slicePlan{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			round = append(round, p)
 		}
 		for _, p := range round {
 			seen[p.No]++
-			if v, err := a.get(t.Context(), p, 0, fetch); err != nil || v != fmt.Sprint(p.No) {
-				t.Errorf("slice %d: value %q, %v", p.No, v, err)
+			v, err := a.get(t.Context(), p, 0, fetch)
+			if assert.NoError(t, err, "slice %d", p.No) {
+				assert.Equal(t, fmt.Sprint(p.No), v, "slice %d", p.No)
 			}
 		}
 	}
 	for no := 1; no <= n; no++ {
-		if want := map[bool]int{true: 0, false: 1}[skip[no]]; seen[no] != want {
-			t.Errorf("slice %d claimed %d times, want %d", no, seen[no], want)
-		}
+		assert.Equal(t, map[bool]int{true: 0, false: 1}[skip[no]], seen[no], "claims of slice %d", no)
 	}
 }

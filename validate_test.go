@@ -123,8 +123,7 @@ func TestValidMD5(t *testing.T) {
 // any entry point that takes a name.
 func TestNameOver254RefusedBeforeAnyRequest(t *testing.T) {
 	t.Parallel()
-	p := newFakePlatform(t)
-	c := newTestClient(t, p)
+	srv, c := newTestClient(t, nil)
 	long := strings.Repeat("名", 255)
 	ctx := t.Context()
 	_, err := c.Drive.Mkdir(ctx, 0, long)
@@ -140,5 +139,5 @@ func TestNameOver254RefusedBeforeAnyRequest(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidInput)
 	_, err = up.UploadImage(ctx, strings.NewReader("x"), ImageInput{Name: long})
 	require.ErrorIs(t, err, ErrInvalidInput)
-	assert.Zero(t, p.total(), "nothing was sent")
+	assert.Empty(t, srv.Requests(), "nothing was sent")
 }

@@ -139,13 +139,14 @@
 //
 // [Server.Inject] adds a [Fault] matched on [Op] (and optionally slice
 // number and upload server). It can answer an HTTP status, an envelope code
-// with a realistic message, or a raw body (an HTML gateway page, truncated
-// JSON); drop the connection mid-body; or stall. Faults are consumed in
-// injection order; After lets matching requests pass first, Times sets how
-// many fail (-1: forever). Faults apply before any validation, except a raw
-// Body with Handle set: the request is handled as usual (a session
-// completes, a slice is stored) and Body is answered in its place, to
-// replay an answer shape of the platform over the fake's real state.
+// with a realistic message, a raw body (an HTML gateway page, truncated
+// JSON) or no body at all; drop the connection mid-body; or stall. Faults
+// are consumed in injection order; After lets matching requests pass first,
+// Times sets how many fail (-1: forever). Faults apply before any
+// validation, except a raw Body with Handle set: the request is handled as
+// usual (a session completes, a slice is stored) and Body is answered in
+// its place, to replay an answer shape of the platform over the fake's real
+// state.
 //
 // A stall ends early when the server closes; for API calls (whose small
 // body has been read) also when the client disconnects. For slice requests
@@ -164,7 +165,8 @@
 // # Inspection
 //
 // [Server.Requests], [Server.Count], [Server.ResetRequests],
-// [Server.TokensIssued], [Server.ReplacedTokenUses] report what clients sent; [Server.Files],
+// [Server.TokensIssued], [Server.ReplacedTokenUses] report what clients
+// sent, [Server.InFlight] what is being handled; [Server.Files],
 // [Server.Images], [Server.File], [Server.Image] and [Server.Parts] what the
 // fake stored. [Server.SeedFile] and [Server.SeedImage] add existing files.
 // Accessors return copies, except that File.Data is shared: do not modify it.

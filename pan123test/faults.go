@@ -16,7 +16,7 @@ import (
 // of V2 slice requests, nothing of presigned PUT bodies.
 //
 // Exactly one way of failing applies, in this order: Drop, Location, Body,
-// Code, Status. A Stall runs first; a Stall alone delays the request and
+// Empty, Code, Status. A Stall runs first; a Stall alone delays the request and
 // then lets it be handled normally. A Delay alone lets the request be
 // handled normally and holds its answer back; Lose alone lets it be handled
 // and drops the answer.
@@ -44,6 +44,9 @@ type Fault struct {
 	// Lose handles the request normally (the platform acts on it), then
 	// closes the connection instead of answering: an answer lost on the way.
 	Lose bool
+	// Empty answers HTTP Status (default 200) with no body at all, as a
+	// proxy in front of the platform may.
+	Empty bool
 	// Handle, with Body, lets the fake handle the request first, with all
 	// its checks and effects (a slice is stored, a session completes), and
 	// then answers Body in place of its own answer, whatever that was. It
@@ -126,6 +129,8 @@ func (c *call) fault(half int64) bool {
 		return false
 	case f.Body != "":
 		c.write(cmp(f.Status, http.StatusOK), bodyType(f.Body), []byte(f.Body))
+	case f.Empty:
+		c.write(cmp(f.Status, http.StatusOK), "", nil)
 	case f.Code != 0 && isPut:
 		c.s3Error(cmp(f.Status, http.StatusInternalServerError), "InternalError", "We encountered an internal error. Please try again.")
 	case f.Code != 0:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"testing"
@@ -286,5 +287,57 @@ func TestFaultBodyHandled(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 502 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Errorf("handled Body fault with status: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestFaultEmpty: Empty answers the status alone, with no body and no
+// Content-Type, on the API host and on presigned PUTs.
+func TestFaultEmpty(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	c := newClient(t, s)
+	s.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Empty: true})
+	s.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Empty: true, Status: 429})
+	for _, want := range []int{200, 429} {
+		resp, err := c.hc.Do(c.apiRequest(pan123test.OpMkdir, map[string]any{"name": "a", "parentID": 0}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || len(b) != 0 || resp.Header.Get("Content-Type") != "" {
+			t.Errorf("Empty fault: %d %q %q, want %d and nothing", resp.StatusCode, resp.Header.Get("Content-Type"), b, want)
+		}
+	}
+	c.wantCode(pan123test.OpMkdir, map[string]any{"name": "a", "parentID": 0}, 0, "ok") // used up; the faulted calls made nothing
+}
+
+// TestInFlight: a stalled request counts as in flight from its arrival
+// until it is abandoned.
+func TestInFlight(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	c := newClient(t, s)
+	if n := s.InFlight(); n != 0 {
+		t.Fatalf("idle server: %d in flight", n)
+	}
+	s.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Stall: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.hc.Do(c.apiRequest(pan123test.OpMkdir, map[string]any{"name": "a", "parentID": 0}).WithContext(ctx))
+		done <- err
+	}()
+	waitFor(t, "the request to arrive", func() bool { return s.InFlight() == 1 })
+	if n := s.Count(pan123test.OpMkdir); n != 0 {
+		t.Errorf("a request in flight is logged already: %d", n)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled call: %v", err)
+	}
+	waitFor(t, "the stalled handler to return", func() bool { return s.InFlight() == 0 })
+	if n := s.Count(pan123test.OpMkdir); n != 1 {
+		t.Errorf("%d mkdir requests logged, want the abandoned one", n)
 	}
 }

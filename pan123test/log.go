@@ -63,3 +63,9 @@ func (s *Server) ResetRequests() {
 	defer s.mu.Unlock()
 	s.log = nil
 }
+
+// InFlight returns how many requests the fake is handling right now,
+// stalled and delayed ones included: a test can wait for a request to have
+// arrived before it acts (cancels the caller, say). A request leaves the
+// count once it is answered, dropped or abandoned.
+func (s *Server) InFlight() int { return int(s.active.Load()) }
