@@ -20,6 +20,7 @@ import (
 )
 
 func TestListFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dir := e.srv.SeedFile(pan123test.File{Name: "big", Dir: true})
 	var want []int64
@@ -185,6 +186,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 }
 
 func TestEnsureDirSkipsTrashed(t *testing.T) {
+	t.Parallel()
 	p := newListPlatform(t, map[string]string{
 		"": `{"lastFileId":-1,"fileList":[` + entry(20, "x", 1, 1) + `,` + entry(21, "x", 1, 0) + `]}`,
 	})
@@ -207,6 +209,7 @@ func TestEnsureDirSkipsTrashed(t *testing.T) {
 }
 
 func TestEnsureDir(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := t.Context()
 	parent := func(id int64) (int64, string) {
@@ -272,6 +275,7 @@ func TestEnsureDir(t *testing.T) {
 }
 
 func TestEnsureDirConcurrent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const n = 6
 	ids := make([]int64, n)
@@ -309,6 +313,7 @@ func TestEnsureDirBadInputSendsNothing(t *testing.T) {
 // Content-Type: application/json for every call, GETs (domain, file list)
 // included; uploads to storage and V2 upload servers are not API calls.
 func TestEveryAPICallSendsJSONContentType(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, err := e.uploader(pan123.WithProtocol(pan123.Auto)).Upload(t.Context(), strings.NewReader("hello"), pan123.FileInput{Name: "a.txt"})
 	require.NoError(t, err)
@@ -350,6 +355,7 @@ const emptyPage = `{"code":0,"message":"ok","data":{"lastFileId":-1,"fileList":[
 // does not show it yet: EnsureDir lists again (with backoff, a bounded
 // number of times) instead of failing.
 func TestEnsureDirListingLag(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id, err := e.c.Drive.EnsureDir(t.Context(), 0, "a")
 	require.NoError(t, err)
@@ -370,6 +376,7 @@ func TestEnsureDirListingLag(t *testing.T) {
 }
 
 func TestListImages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dir := e.srv.SeedImage(pan123test.File{Name: "album", Dir: true})
 	var want []string
@@ -411,6 +418,7 @@ func TestListImages(t *testing.T) {
 }
 
 func TestEnsureImageDir(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := t.Context()
 	id, err := e.c.Image.EnsureDir(ctx, "", "/a/b/")

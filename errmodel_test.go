@@ -20,6 +20,7 @@ import (
 // does not trust is tried once, not once per retry: a failed verification
 // does not heal by asking again.
 func TestTLSVerificationErrorIsFinal(t *testing.T) {
+	t.Parallel()
 	var conns atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("a request reached the untrusted server: %s", r.URL.Path)
@@ -45,6 +46,7 @@ func TestTLSVerificationErrorIsFinal(t *testing.T) {
 // "pan123: METHOD /path: cause", with one prefix and the path once (not
 // again inside the URL of the *url.Error).
 func TestTransportErrorNamesThePathOnce(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()
@@ -86,9 +88,12 @@ func TestErrorTextHasOnePrefix(t *testing.T) {
 			srv := pan123test.NewServer(pan123test.WithSliceSize(1 << 10))
 			t.Cleanup(srv.Close)
 			srv.Inject(tc.fault)
-			c, err := New(srv.ClientID, srv.ClientSecret, WithBaseURL(srv.URL), WithRetry(2, time.Millisecond, time.Millisecond))
+			// Short budgets: each layer fails at once, in milliseconds.
+			c, err := New(srv.ClientID, srv.ClientSecret, WithBaseURL(srv.URL), WithRetry(2, time.Millisecond, time.Millisecond),
+				WithoutRateLimits())
 			require.NoError(t, err)
-			up := NewUploader(c, WithProtocol(tc.proto), WithPollInterval(time.Millisecond), WithCompleteTimeout(time.Second))
+			up := NewUploader(c, WithProtocol(tc.proto), WithPollInterval(time.Millisecond), WithCompleteTimeout(50*time.Millisecond),
+				WithSliceRetry(2, time.Millisecond, time.Millisecond))
 			_, err = up.Upload(t.Context(), strings.NewReader(strings.Repeat("one prefix ", 400)), FileInput{Name: "p.txt"})
 			require.Error(t, err)
 			assert.Equal(t, 1, strings.Count(err.Error(), "pan123:"), err.Error())
@@ -103,6 +108,7 @@ func TestErrorTextHasOnePrefix(t *testing.T) {
 // watchdog bounds the wait (TestSlowAnswerIsNotAStall); API calls have
 // DefaultAPITimeout.
 func TestTransportLeavesAnswerWaitToTheUploader(t *testing.T) {
+	t.Parallel()
 	assert.Zero(t, newTransport().ResponseHeaderTimeout)
 	c, err := New(testClientID, testClientSecret)
 	require.NoError(t, err)

@@ -116,7 +116,7 @@ func ExampleAPIError() {
 	srv.Inject(pan123test.Fault{Op: pan123test.OpCreate, Code: 429, Times: -1})
 
 	c, err := pan123.New(srv.ClientID, srv.ClientSecret, pan123.WithBaseURL(srv.URL),
-		pan123.WithRetry(2, time.Millisecond, time.Millisecond)) // give up fast, for the example
+		pan123.WithRetry(1, time.Millisecond, time.Millisecond)) // no retry, for the example
 	if err != nil {
 		log.Fatal(err)
 	}

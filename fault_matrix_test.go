@@ -2,6 +2,7 @@ package pan123_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -194,6 +195,20 @@ type scenario struct {
 	// row is held to the mint budget, matrixTokenBudget, anyway).
 	extra  func(f flow, n, conc int) int
 	tokens int
+	// stalls: its runs wait out a stalled answer (a second each).
+	stalls bool
+}
+
+// waits ranks a row by how long its runs wait: all faults at once (27
+// runs that each wait out a stall), then the stall row, then the others.
+func (s scenario) waits() int {
+	switch {
+	case s.name == allTogetherName:
+		return 2
+	case s.stalls:
+		return 1
+	}
+	return 0
 }
 
 // matrixTokenBudget is what a Client may mint within one cool-down: the
@@ -248,7 +263,7 @@ func scenarios() []scenario {
 			extra: func(f flow, _, conc int) int { return 2 * conc * f.perSlice() }},
 		{name: "slow slice (stall)", faults: func(f flow) []pan123test.Fault {
 			return []pan123test.Fault{{Op: f.slice, Stall: 2 * time.Second}}
-		}, upOpts: []pan123.UploadOption{pan123.WithStallTimeout(300 * time.Millisecond), pan123.WithResponseTimeout(time.Second)},
+		}, upOpts: []pan123.UploadOption{pan123.WithStallTimeout(300 * time.Millisecond), pan123.WithResponseTimeout(time.Second)}, stalls: true,
 			// The stall (a slice in the socket buffers waits for its answer,
 			// hence the short response timeout), and room for one spurious
 			// cut per slice: on a starved CI machine a slice can sit 300 ms
@@ -350,40 +365,74 @@ func allTogether(list []scenario) scenario {
 // most of their time waiting (backoffs, polls, stalls, loopback round
 // trips), so more of them than cores keeps the matrix short; t.Parallel
 // would cap them at -parallel (GOMAXPROCS, 2 in CI).
-const matrixWorkers = 8
+const matrixWorkers = 16
 
-// subtest is a named subtest for runConcurrently.
+// subtest is a named subtest for a pool.
 type subtest struct {
 	name string
 	fn   func(t *testing.T)
 }
 
-// runConcurrently runs the subtests with up to workers at once. t.Run may be
-// called from several goroutines; each subtest runs in its own goroutine,
-// so require and t.FailNow work in it as usual.
-func runConcurrently(t *testing.T, workers int, cases []subtest) {
-	t.Helper()
-	next := make(chan subtest)
-	var wg sync.WaitGroup
-	for range min(workers, len(cases)) {
-		wg.Go(func() {
-			for c := range next {
-				t.Run(c.name, c.fn)
+// pool runs subtests, of one parent or of several, on a fixed number of
+// workers in the order they are queued. t.Run may be called from several
+// goroutines; each subtest runs in its own goroutine, so require and
+// t.FailNow work in it as usual.
+type pool struct {
+	jobs    chan poolJob
+	workers sync.WaitGroup
+}
+
+type poolJob struct {
+	t    *testing.T
+	c    subtest
+	done func()
+}
+
+func newPool(workers int) *pool {
+	p := &pool{jobs: make(chan poolJob)}
+	for range workers {
+		p.workers.Go(func() {
+			for j := range p.jobs {
+				j.t.Run(j.c.name, j.c.fn)
+				j.done()
 			}
 		})
 	}
+	return p
+}
+
+// run runs cases as subtests of t and returns when they have; queued is
+// called once every case has been taken by a worker.
+func (p *pool) run(t *testing.T, cases []subtest, queued func()) {
+	t.Helper()
+	var wg sync.WaitGroup
 	for _, c := range cases {
-		next <- c
+		wg.Add(1)
+		p.jobs <- poolJob{t, c, wg.Done}
 	}
-	close(next)
+	queued()
 	wg.Wait()
+}
+
+// close ends the workers once the queued subtests are done.
+func (p *pool) close() {
+	close(p.jobs)
+	p.workers.Wait()
+}
+
+// runConcurrently runs the subtests with up to workers at once.
+func runConcurrently(t *testing.T, workers int, cases []subtest) {
+	t.Helper()
+	p := newPool(min(workers, len(cases)))
+	defer p.close()
+	p.run(t, cases, func() {})
 }
 
 // matrixRow sums the runs of one scenario for the summary table.
 type matrixRow struct {
-	uploads, lost, leakedFiles, leakedGoroutines int
-	extra, maxExtra, failed                      int
-	slowest                                      time.Duration
+	uploads, lost, leakedFiles int
+	extra, maxExtra, failed    int
+	slowest                    time.Duration
 }
 
 func TestFaultMatrix(t *testing.T) {
@@ -397,67 +446,89 @@ func TestFaultMatrix(t *testing.T) {
 	var mu sync.Mutex
 	rows := map[string]*matrixRow{}
 	start := time.Now()
-	for k, sc := range list {
+	// All rows share one pool of workers, the rows whose runs wait out a
+	// stall (a second each) queued first, so that the runs that only
+	// compute fill the time those wait.
+	order := make([]int, len(list))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(list[b].waits(), list[a].waits()) })
+	p := newPool(matrixWorkers)
+	var running sync.WaitGroup
+	for _, k := range order {
+		sc := list[k]
 		row := &matrixRow{}
 		rows[sc.name] = row
 		full := sc.name == "none" || sc.name == allTogetherName
-		t.Run(sc.name, func(t *testing.T) {
-			var cases []subtest
-			for fi, f := range flows {
-				if sc.v1Only && f.v2 {
-					continue
-				}
-				for si, size := range sizes {
-					for ci, conc := range concs {
-						// A single fault meets every size and every
-						// concurrency in every flow, but only three of
-						// the nine pairs (a Latin square, turned by one
-						// from row to row, so that every three rows
-						// cover all nine); the clean row and all faults
-						// at once get every pair.
-						if !full && (si+k+fi)%len(concs) != ci {
-							continue
+		queued := make(chan struct{})
+		running.Go(func() {
+			var once sync.Once
+			signal := func() { once.Do(func() { close(queued) }) }
+			defer signal()
+			t.Run(sc.name, func(t *testing.T) {
+				var cases []subtest
+				for fi, f := range flows {
+					if sc.v1Only && f.v2 {
+						continue
+					}
+					for si, size := range sizes {
+						for ci, conc := range concs {
+							// A single fault meets every size and every
+							// concurrency in every flow, but only three of
+							// the nine pairs (a Latin square, turned by one
+							// from row to row, so that every three rows
+							// cover all nine); the clean row and all faults
+							// at once get every pair.
+							if !full && (si+k+fi)%len(concs) != ci {
+								continue
+							}
+							src := source(ci) // conc 1: file, 4: stream, 16: seeker
+							name := fmt.Sprintf("%s/size=%d/conc=%d/%s", f.name, size, conc, src)
+							cases = append(cases, subtest{name, func(t *testing.T) {
+								res := runMatrixCase(t, sc, f, size, conc, src, uint64(si*10+ci+1))
+								mu.Lock()
+								defer mu.Unlock()
+								row.uploads++
+								row.lost += res.lost
+								row.leakedFiles += res.leftovers
+								row.extra += res.extra
+								row.maxExtra = max(row.maxExtra, res.extra)
+								row.failed += res.failed
+								row.slowest = max(row.slowest, res.took)
+							}})
 						}
-						src := source(ci) // conc 1: file, 4: stream, 16: seeker
-						name := fmt.Sprintf("%s/size=%d/conc=%d/%s", f.name, size, conc, src)
-						cases = append(cases, subtest{name, func(t *testing.T) {
-							res := runMatrixCase(t, sc, f, size, conc, src, uint64(si*10+ci+1))
-							mu.Lock()
-							defer mu.Unlock()
-							row.uploads++
-							row.lost += res.lost
-							row.leakedFiles += res.leftovers
-							row.extra += res.extra
-							row.maxExtra = max(row.maxExtra, res.extra)
-							row.failed += res.failed
-							row.slowest = max(row.slowest, res.took)
-						}})
 					}
 				}
-			}
-			runConcurrently(t, matrixWorkers, cases)
+				p.run(t, cases, signal)
+			})
 		})
-		// Every run of the scenario has returned and closed its fake and
-		// its connections: nothing of theirs may still run.
-		if err := goleak.Find(baseline); err != nil {
-			row.leakedGoroutines = max(strings.Count(err.Error(), "Goroutine "), 1)
-			t.Errorf("%s: leaked goroutines: %v", sc.name, err)
-		}
+		<-queued // the next row's runs queue behind this one's
+	}
+	running.Wait()
+	p.close()
+	// Every run has returned and closed its fake and its connections:
+	// nothing of theirs may still run.
+	leakedGoroutines := 0
+	if err := goleak.Find(baseline); err != nil {
+		leakedGoroutines = max(strings.Count(err.Error(), "Goroutine "), 1)
+		t.Errorf("leaked goroutines: %v", err)
 	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "fault matrix: %d scenarios in %v\n", len(list), time.Since(start).Round(time.Millisecond))
 	// extra req: requests above clean uploads (retries, refreshes, polls);
-	// failed: answers the fake failed (stalls cut by the client not counted).
+	// failed: answers the fake failed (stalls cut by the client not counted);
+	// leaks: temp files left (goroutines left by any row: the total).
 	fmt.Fprintf(&b, "%-42s %7s %10s %6s %9s %11s %7s %8s\n", "fault", "uploads", "bytes lost", "leaks", "extra req", "max per run", "failed", "slowest")
-	var total matrixRow
+	total := matrixRow{leakedFiles: leakedGoroutines}
 	for _, sc := range list {
 		r := rows[sc.name]
-		fmt.Fprintf(&b, "%-42s %7d %10d %6d %9d %11d %7d %8v\n", sc.name, r.uploads, r.lost, r.leakedFiles+r.leakedGoroutines,
+		fmt.Fprintf(&b, "%-42s %7d %10d %6d %9d %11d %7d %8v\n", sc.name, r.uploads, r.lost, r.leakedFiles,
 			r.extra, r.maxExtra, r.failed, r.slowest.Round(time.Millisecond))
 		total.uploads += r.uploads
 		total.lost += r.lost
-		total.leakedFiles += r.leakedFiles + r.leakedGoroutines
+		total.leakedFiles += r.leakedFiles
 		total.extra += r.extra
 		total.failed += r.failed
 	}

@@ -30,6 +30,7 @@ const flowSlice = 64 << 10
 // single-step file) exactly once. Under Auto with Duplicate unset, a replay
 // of the single-step upload would be refused as a same-name file.
 func TestSlowAnswerIsNotAStall(t *testing.T) {
+	t.Parallel()
 	const size = 3*flowSlice + 5
 	for _, p := range driveProtocols {
 		t.Run(protocolName(p), func(t *testing.T) {
@@ -59,6 +60,7 @@ func TestSlowAnswerIsNotAStall(t *testing.T) {
 // sent once. A persistent one ends at the completion deadline with
 // ErrCompleteTimeout, keeping the record for a later run.
 func TestCompletionSurvivesInternalError(t *testing.T) {
+	t.Parallel()
 	const size = 3*flowSlice + 5
 	cases := []struct {
 		name  string
@@ -176,6 +178,7 @@ func flowClient(t *testing.T, srv *pan123test.Server, tr http.RoundTripper) *pan
 // failures, and the upload finishes. A slice that never succeeds still ends
 // the upload, after its budget in a row once the others are done.
 func TestSliceRetriesWhileUploadMoves(t *testing.T) {
+	t.Parallel()
 	const n, attempts = 8, 3
 	const size = n*flowSlice - 9
 	srv := pan123test.NewServer(pan123test.WithSliceSize(flowSlice))
@@ -287,6 +290,7 @@ func TestFaultMixFailureRate(t *testing.T) {
 // returned at once, not after the access-token fetch started meanwhile
 // (here one the fake never answers).
 func TestLocalReadErrorIsNotHeldByTheToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpAccessToken, Stall: time.Hour})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second) // hang guard
@@ -299,6 +303,7 @@ func TestLocalReadErrorIsNotHeldByTheToken(t *testing.T) {
 // TestUploadFromPipe: an *os.File that cannot seek (a pipe, as in
 // `tar c dir | prog`) is spooled like any stream.
 func TestUploadFromPipe(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, pan123test.WithSliceSize(flowSlice))
 	_, data := writeRandom(t, t.TempDir(), 3*flowSlice+1, 16)
 	pr, pw, err := os.Pipe()
@@ -332,6 +337,7 @@ func (d *deadTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // Uploader it is called on, not the one of the failed upload. A failed
 // upload of a stream cannot be resumed and does not say "(resumable)".
 func TestResumeUsesReceiversClient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, pan123test.WithSliceSize(flowSlice))
 	tr := &deadTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
 	old, err := pan123.New(e.srv.ClientID, e.srv.ClientSecret, pan123.WithBaseURL(e.srv.URL),
@@ -388,6 +394,7 @@ func (s *tlsStandIn) RoundTrip(r *http.Request) (*http.Response, error) {
 // create.servers, domain) that are not usable are skipped, a bare host is
 // taken as https, and the token goes only to hosts the platform named.
 func TestUploadHostsFromThePlatform(t *testing.T) {
+	t.Parallel()
 	const size = 2*flowSlice + 3
 	for _, p := range []pan123.Protocol{pan123.V2, pan123.Auto} {
 		t.Run(protocolName(p), func(t *testing.T) {
@@ -422,6 +429,7 @@ func TestUploadHostsFromThePlatform(t *testing.T) {
 // that cannot be read; the record was written by another protocol) is
 // dropped with EventRestart, and the upload starts over and finishes.
 func TestCheckpointThatCannotContinue(t *testing.T) {
+	t.Parallel()
 	list := pan123test.OpListUploadParts
 	cases := []struct {
 		name  string
@@ -465,6 +473,7 @@ func TestCheckpointThatCannotContinue(t *testing.T) {
 // (one copy, one send); one that failed before storing anything (a 502
 // page) is sent again, also under KeepBoth.
 func TestSingleStepAmbiguousFailure(t *testing.T) {
+	t.Parallel()
 	const size = 2*flowSlice + 1
 	single := pan123test.OpV2Single
 	cases := []struct {
@@ -518,6 +527,7 @@ func TestSingleStepAmbiguousFailure(t *testing.T) {
 // and returned as reused; when it failed without acting (a 502 page), create
 // is called again.
 func TestCreateAmbiguousFailureKeepBoth(t *testing.T) {
+	t.Parallel()
 	const size = 2*flowSlice + 1
 	for _, p := range []pan123.Protocol{pan123.V1, pan123.V2} {
 		create := map[pan123.Protocol]pan123test.Op{pan123.V1: pan123test.OpCreate, pan123.V2: pan123test.OpV2Create}[p]

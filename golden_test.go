@@ -178,6 +178,7 @@ func goldenFlow(op pan123test.Op) (flow, bool) {
 }
 
 func TestGoldenAnswers(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.txt"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)

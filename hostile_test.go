@@ -198,6 +198,7 @@ func hostileCases() []hostileCase {
 }
 
 func TestUploadHostileAnswersAllFlows(t *testing.T) {
+	t.Parallel()
 	for _, hc := range hostileCases() {
 		for _, f := range flows {
 			if hc.only != nil && !hc.only(f) {

@@ -51,6 +51,7 @@ func (h *holdFirstPut) RoundTrip(r *http.Request) (*http.Response, error) {
 // TestURLPrefetch: with one slice in flight, the next slice's URL is asked
 // for while the current slice is still sending, and no URL is wasted.
 func TestURLPrefetch(t *testing.T) {
+	t.Parallel()
 	const n = 5
 	s := pan123test.NewServer(pan123test.WithSliceSize(testSlice))
 	t.Cleanup(s.Close)
@@ -106,6 +107,7 @@ func (r *readsPast) ReadAt(p []byte, off int64) (int, error) {
 // is still posting, not after it: one worker sends slice after slice with
 // nothing between two posts but the post.
 func TestV2SliceMD5Ahead(t *testing.T) {
+	t.Parallel()
 	const n = 4
 	s := pan123test.NewServer(pan123test.WithSliceSize(testSlice))
 	t.Cleanup(s.Close)
@@ -192,6 +194,7 @@ func isClosed(ch chan struct{}) bool {
 // waiting calls in the order they came, so URLs come back out of order).
 // Here slice 3's URL is late: the worker freed by slice 1 sends slice 4.
 func TestSliceWhoseURLIsReady(t *testing.T) {
+	t.Parallel()
 	const n = 6
 	s := pan123test.NewServer(pan123test.WithSliceSize(testSlice))
 	t.Cleanup(s.Close)

@@ -96,6 +96,7 @@ func (s *gateSource) returnedNow() int32 {
 // read held past the cancel would still be running at the return of an
 // Upload that skipped waiting for its workers.
 func TestUploadCancelWaitsForSliceReads(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, nil)
 	_, data := rigFile(t, 3*rigSlice, 43)
 	sum := md5.Sum(data)

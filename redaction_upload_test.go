@@ -133,6 +133,7 @@ func walkErrors(err error) []error {
 // client secret, every access token and every presigned signature are in
 // no log record and no error string.
 func TestRedactionUpload(t *testing.T) {
+	t.Parallel()
 	for _, f := range flows {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()

@@ -19,6 +19,7 @@ import (
 // sent again in a new session. (A listing unreadable every time still
 // starts over: TestCheckpointThatCannotContinue.)
 func TestResumeKeepsSessionOnUnreadableListing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dir, cpDir := t.TempDir(), t.TempDir()
 	path, data := writeRandom(t, dir, 5*rSlice+7, 31)

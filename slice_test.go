@@ -12,6 +12,7 @@ import (
 // TestHashPass: one pass gives the whole MD5 and every slice's, for slices
 // that divide the data, that do not, and that are bigger than it.
 func TestHashPass(t *testing.T) {
+	t.Parallel()
 	data := make([]byte, 3*hashBufSize+1234)
 	for i := range data {
 		data[i] = byte(i * 7 / 3)

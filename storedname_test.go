@@ -14,6 +14,7 @@ import (
 // Under KeepBoth the platform stores a taken name with a suffix;
 // WithStoredName(true) reports that name, for one listing call.
 func TestStoredNameUnderKeepBoth(t *testing.T) {
+	t.Parallel()
 	for _, p := range driveProtocols {
 		t.Run(protocolName(p), func(t *testing.T) {
 			t.Parallel()
@@ -54,6 +55,7 @@ func TestStoredNameUnderKeepBoth(t *testing.T) {
 
 // A failed listing does not fail the upload: Name stays the name asked for.
 func TestStoredNameListingFails(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpFileList, Code: 5066, Times: -1})
 	res, err := e.uploader().Upload(t.Context(), strings.NewReader("x"), pan123.FileInput{Name: "a.txt", Duplicate: pan123.KeepBoth}, pan123.WithStoredName(true))

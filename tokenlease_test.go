@@ -146,6 +146,7 @@ func TestLeaseReleasedWhenMintingFails(t *testing.T) {
 // While another process holds the lease, the client loads the store until
 // the token that process saves appears, and mints nothing.
 func TestLeaseWaiterLoadsTheHoldersToken(t *testing.T) {
+	t.Parallel()
 	store := newMemLeaser(pan123.Token{})
 	store.held = true
 	var log bytes.Buffer
@@ -167,6 +168,7 @@ func TestLeaseWaiterLoadsTheHoldersToken(t *testing.T) {
 // A caller whose context ends stops waiting; the renewal goes on without
 // it and takes the token the holder saves, for the next call.
 func TestLeaseWaitEndsWithTheContext(t *testing.T) {
+	t.Parallel()
 	store := newMemLeaser(pan123.Token{})
 	store.held = true
 	var log bytes.Buffer
@@ -189,6 +191,7 @@ func TestLeaseWaitEndsWithTheContext(t *testing.T) {
 // A lease held for longer than twice its TTL (a holder alive but stuck) no
 // longer holds the client back: it mints without the lease, and says so.
 func TestLeaseWaitIsBounded(t *testing.T) {
+	t.Parallel()
 	store := newMemLeaser(pan123.Token{})
 	store.held = true
 	store.ttl = 10 * time.Millisecond

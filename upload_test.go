@@ -680,6 +680,7 @@ func TestUploadPermanentSliceFailure(t *testing.T) {
 }
 
 func TestUploadBusinessErrorIsNotRetried(t *testing.T) {
+	t.Parallel()
 	first := map[pan123.Protocol]pan123test.Op{pan123.V1: pan123test.OpCreate, pan123.V2: pan123test.OpV2Create, pan123.Auto: pan123test.OpV2Single}
 	for _, p := range driveProtocols {
 		t.Run(protocolName(p), func(t *testing.T) {
@@ -748,6 +749,7 @@ func TestUploadCancelMidway(t *testing.T) {
 }
 
 func TestUploadFromStream(t *testing.T) {
+	t.Parallel()
 	const size = 2*testSlice + 5
 	for _, p := range driveProtocols {
 		t.Run(protocolName(p), func(t *testing.T) {
@@ -995,6 +997,7 @@ func TestUploadHostileAnswers(t *testing.T) {
 }
 
 func TestUploadCompleteTimeout(t *testing.T) {
+	t.Parallel()
 	for p, complete := range map[pan123.Protocol]pan123test.Op{pan123.V1: pan123test.OpComplete, pan123.V2: pan123test.OpV2Complete} {
 		t.Run(protocolName(p), func(t *testing.T) {
 			t.Parallel()

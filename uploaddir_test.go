@@ -280,6 +280,7 @@ func TestUploadDirUnderFaults(t *testing.T) {
 // TestUploadDirFailures: a file the platform refuses fails alone, or stops
 // the tree with FailFast.
 func TestUploadDirFailures(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for i := range 6 {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d", i)), randomBytes(100, uint64(i)), 0o600))
@@ -339,6 +340,7 @@ func TestUploadDirExisting(t *testing.T) {
 }
 
 func TestUploadDirBadInputSendsNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	file, _ := writeRandom(t, t.TempDir(), 10, 1)
 	up := e.uploader()

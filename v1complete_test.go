@@ -21,6 +21,7 @@ func answer(data string) string {
 // whatever completed says. Both V1-style families take that answer at once,
 // without another call.
 func TestV1CompleteAcceptsSyncFileID(t *testing.T) {
+	t.Parallel()
 	t.Run("drive", func(t *testing.T) {
 		e := newEnv(t)
 		e.srv.Inject(pan123test.Fault{Op: pan123test.OpComplete, Body: answer(`{"async":false,"completed":false,"fileID":4242}`)})

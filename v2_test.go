@@ -41,6 +41,7 @@ func sliceArrivals(reqs []pan123test.Request) (accepted map[int]int, posts map[i
 // arrives. Slice n goes to server (n-1)%3+1 and each retry to the next one,
 // so slices meant for server 2 land on server 3 at their second attempt.
 func TestV2Failover(t *testing.T) {
+	t.Parallel()
 	const n = 9
 	for name, kill := range map[string]func(*pan123test.Server){
 		"closed server": func(s *pan123test.Server) { s.CloseUploadServer(2) },
@@ -79,6 +80,7 @@ func TestV2Failover(t *testing.T) {
 // TestV2FailoverPerSlice: a transient failure of one slice on one server
 // moves that slice, and only it, to the next server.
 func TestV2FailoverPerSlice(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, pan123test.WithUploadServers(2))
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Slice, Server: 1, SliceNo: 3, Status: 502, Body: htmlError(502)})
 	path, _ := writeRandom(t, t.TempDir(), 4*testSlice, 22)
@@ -89,6 +91,7 @@ func TestV2FailoverPerSlice(t *testing.T) {
 }
 
 func TestV2AllServersDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, pan123test.WithUploadServers(2))
 	e.srv.CloseUploadServer(1)
 	e.srv.CloseUploadServer(2)
@@ -133,6 +136,7 @@ func sha1hex(b []byte) string { s := sha1.Sum(b); return hex.EncodeToString(s[:]
 // TestUploadSHA1Reuse: a SHA-1 the platform knows makes an instant upload
 // without reading the source, in every protocol.
 func TestUploadSHA1Reuse(t *testing.T) {
+	t.Parallel()
 	const size int64 = 3*testSlice + 5
 	for _, p := range driveProtocols {
 		t.Run(protocolName(p), func(t *testing.T) {
@@ -182,6 +186,7 @@ func TestUploadSHA1Reuse(t *testing.T) {
 // TestUploadSHA1Unknown: a SHA-1 the platform does not know is asked for
 // once, then the upload goes on as usual.
 func TestUploadSHA1Unknown(t *testing.T) {
+	t.Parallel()
 	const size = 2*testSlice + 9
 	for _, p := range driveProtocols {
 		t.Run(protocolName(p), func(t *testing.T) {
@@ -219,6 +224,7 @@ func TestUploadSHA1Unknown(t *testing.T) {
 }
 
 func TestUploadSHA1ReuseConflict(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.srv.SeedFile(pan123test.File{Name: "taken.bin", Data: []byte("hello")})
 	_, err := e.uploader().Upload(t.Context(), &failingReader{}, pan123.FileInput{Name: "taken.bin", Size: 5, SHA1: sha1hex([]byte("hello"))})
@@ -235,6 +241,7 @@ func TestUploadSHA1ReuseConflict(t *testing.T) {
 
 // TestUploadImageIgnoresProtocol: the image bed has V1 only.
 func TestUploadImageIgnoresProtocol(t *testing.T) {
+	t.Parallel()
 	for _, p := range []pan123.Protocol{pan123.V2, pan123.Auto} {
 		t.Run(protocolName(p), func(t *testing.T) {
 			t.Parallel()
@@ -252,6 +259,7 @@ func TestUploadImageIgnoresProtocol(t *testing.T) {
 
 // TestV2LowLevel: the exported V2 calls check what they are given.
 func TestV2LowLevel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := t.Context()
 	hosts, err := e.c.Drive.UploadDomains(ctx)
@@ -358,6 +366,7 @@ func BenchmarkUploadProtocols(b *testing.B) {
 // TestSingleStepReusesUploadHosts: domain is asked once for many
 // single-step uploads through one Client, and again after a failed one.
 func TestSingleStepReusesUploadHosts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	up := e.uploader(pan123.WithProtocol(pan123.Auto))
 	for i := range 3 {
@@ -393,6 +402,7 @@ func (r *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // (the last V2 create's answer); otherwise each slice is hashed again before
 // its post.
 func TestV2SliceMD5sFromTheHashingPass(t *testing.T) {
+	t.Parallel()
 	const slice = 64 << 10
 	e := newEnv(t, pan123test.WithSliceSize(slice))
 	up := e.uploader(pan123.WithProtocol(pan123.V2))
@@ -413,6 +423,7 @@ func TestV2SliceMD5sFromTheHashingPass(t *testing.T) {
 // create answered into the same checkpoint dir, so its hashing pass
 // computes the right slice MD5s: the source is read twice, not three times.
 func TestV2SliceSizeRememberedInCheckpointDir(t *testing.T) {
+	t.Parallel()
 	const slice = 64 << 10
 	dir := t.TempDir()
 	for i, reads := range []int64{3, 2} {
