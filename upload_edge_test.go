@@ -2,6 +2,7 @@ package pan123_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
@@ -81,4 +82,44 @@ func TestUploadRefusesMalformedHashesUpFront(t *testing.T) {
 	_, err := e.uploader().UploadImage(ctx, untouchedReader{t}, pan123.ImageInput{Name: "a.png", MD5: "not-an-md5"})
 	assert.ErrorIs(t, err, pan123.ErrInvalidInput, "image md5")
 	assert.Zero(t, e.tr.requests.Load(), "no request was sent")
+}
+
+// A stream with a given SHA1 tries sha1_reuse exactly once, with the real
+// size: before spooling when the size is given, after it when not.
+func TestStreamSHA1ReuseAskedOnceWithTheSize(t *testing.T) {
+	t.Parallel()
+	data := []byte("a stream of bytes the platform does not have")
+	for _, size := range []int64{0, int64(len(data))} {
+		e := newEnv(t)
+		in := pan123.FileInput{Name: "s.txt", SHA1: sha1hex(data), Size: size}
+		_, err := e.uploader().Upload(t.Context(), io.MultiReader(bytes.NewReader(data)), in)
+		require.NoError(t, err)
+		var sizes []int64
+		for _, r := range e.srv.Requests() {
+			if r.Op == pan123test.OpV2SHA1Reuse {
+				var body struct{ Size int64 }
+				require.NoError(t, json.Unmarshal(r.Body, &body))
+				sizes = append(sizes, body.Size)
+			}
+		}
+		assert.Equal(t, []int64{int64(len(data))}, sizes, "Size %d", size)
+	}
+}
+
+// Upload reads a seekable reader in place and leaves its offset where it
+// was.
+func TestUploadLeavesTheReaderOffset(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := bytes.NewReader([]byte("skip:the rest is uploaded"))
+	_, err := r.Seek(5, io.SeekStart)
+	require.NoError(t, err)
+	res, err := e.uploader().Upload(t.Context(), r, pan123.FileInput{Name: "rest.txt"})
+	require.NoError(t, err)
+	f, ok := e.srv.File(res.FileID)
+	require.True(t, ok)
+	assert.Equal(t, "the rest is uploaded", string(f.Data))
+	pos, err := r.Seek(0, io.SeekCurrent)
+	require.NoError(t, err)
+	assert.EqualValues(t, 5, pos)
 }
