@@ -123,3 +123,42 @@ func TestUploadLeavesTheReaderOffset(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 5, pos)
 }
+
+// A slice given up on takes its bytes back out of the progress: the last
+// report counts only the slices the platform accepted.
+func TestGivenUpSliceRollsItsBytesBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	path, _ := writeRandom(t, t.TempDir(), 4*rSlice, 47)
+	var log progressLog
+	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
+		_, err := e.uploader(append(opts, pan123.WithProgress(log.fn))...).UploadFile(t.Context(), path, pan123.FileInput{Name: "g.bin"})
+		return err
+	})
+	require.NotNil(t, ue)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	last := log.all[len(log.all)-1]
+	assert.Equal(t, int64(2*rSlice), last.Done, "last report %+v", last)
+}
+
+// A slice cut by the watchdog says which bound cut it and after how long:
+// a small slice is sent whole at once, then waits for an answer that a
+// stalled platform never gives.
+func TestCutSliceErrorNamesTheBound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpPut, Stall: time.Minute, Times: -1})
+	_, err := e.uploader(pan123.WithSliceRetry(1, time.Millisecond, time.Millisecond),
+		pan123.WithStallTimeout(time.Minute), pan123.WithResponseTimeout(100*time.Millisecond)).
+		Upload(t.Context(), bytes.NewReader([]byte("ten bytes!")), pan123.FileInput{Name: "cut.bin"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no answer to the slice after 100ms")
+}
+
+// The completion deadline is 2 minutes plus 1 per whole GiB.
+func TestDefaultCompleteTimeout(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, 2*time.Minute, pan123.DefaultCompleteTimeout(1<<30-1))
+	assert.Equal(t, 5*time.Minute, pan123.DefaultCompleteTimeout(3<<30+5))
+}
