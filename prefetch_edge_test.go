@@ -1,6 +1,9 @@
 package pan123
 
 import (
+	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,4 +31,23 @@ func TestSliceAheadClaimsTheLowestReadySlice(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, p.No)
 	}
+}
+
+// close cancels the fetches ahead under way and returns once they are over:
+// no fetch outlives the upload.
+func TestSliceAheadCloseWaitsForTheFetches(t *testing.T) {
+	t.Parallel()
+	a := newSliceAhead(t.Context(), time.Now, testPlan(3), nil, 2)
+	var started sync.WaitGroup
+	started.Add(2)
+	var over atomic.Int32
+	a.ahead(func(ctx context.Context, _ slicePlan) (string, error) {
+		started.Done()
+		<-ctx.Done()
+		over.Add(1)
+		return "", ctx.Err()
+	})
+	started.Wait()
+	a.close()
+	assert.EqualValues(t, 2, over.Load())
 }
