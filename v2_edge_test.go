@@ -2,10 +2,18 @@ package pan123_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/go-pan123/pan123"
 	"github.com/go-pan123/pan123/pan123test"
@@ -47,4 +55,72 @@ func TestUploadServerAnswerCapIsOneMiB(t *testing.T) {
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Single, Body: answer + strings.Repeat(" ", 1<<20+1-len(answer))})
 	_, err = e.c.Drive.SingleUpload(t.Context(), e.srv.UploadServers()[0], req, bytes.NewReader(data))
 	assert.Error(t, err)
+}
+
+// The slice size a V2 create answered is remembered in the checkpoint
+// dir; an instant upload, whose answer has no slice size, keeps it.
+func TestV2SliceSizeHintSurvivesAnInstantUpload(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dir := t.TempDir()
+	path, _ := writeRandom(t, t.TempDir(), 2*testSlice+3, 49)
+	up := e.uploader(pan123.WithProtocol(pan123.V2), pan123.WithCheckpointDir(dir))
+	_, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "first.bin"})
+	require.NoError(t, err)
+	hint := filepath.Join(dir, "v2-slice-size")
+	b, err := os.ReadFile(hint)
+	require.NoError(t, err)
+	require.Equal(t, strconv.Itoa(testSlice), string(b))
+
+	res, err := up.UploadFile(t.Context(), path, pan123.FileInput{Name: "second.bin"})
+	require.NoError(t, err)
+	require.True(t, res.Reused)
+	b, err = os.ReadFile(hint)
+	require.NoError(t, err)
+	assert.Equal(t, strconv.Itoa(testSlice), string(b))
+}
+
+// stripServers drops "servers" from V2 create answers.
+type stripServers struct{ next http.RoundTripper }
+
+func (s stripServers) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := s.next.RoundTrip(r)
+	if err != nil || r.URL.Path != string(pan123test.OpV2Create) {
+		return resp, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var env map[string]any
+	if json.Unmarshal(b, &env) == nil {
+		if d, ok := env["data"].(map[string]any); ok {
+			delete(d, "servers")
+			b, _ = json.Marshal(env)
+		}
+	}
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// A V2 create answer without servers is completed by the domain endpoint's
+// list, and the upload goes on.
+func TestV2CreateWithoutServersAsksTheDomain(t *testing.T) {
+	t.Parallel()
+	srv := pan123test.NewServer(pan123test.WithSliceSize(testSlice))
+	t.Cleanup(srv.Close)
+	tr := stripServers{http.DefaultTransport.(*http.Transport).Clone()}
+	c, err := pan123.New(srv.ClientID, srv.ClientSecret, pan123.WithBaseURL(srv.URL), pan123.WithHTTPClient(&http.Client{Transport: tr}),
+		pan123.WithoutRateLimits(), pan123.WithRetry(3, time.Millisecond, 2*time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	path, data := writeRandom(t, t.TempDir(), testSlice+5, 50)
+	res, err := pan123.NewUploader(c, pan123.WithProtocol(pan123.V2)).UploadFile(t.Context(), path, pan123.FileInput{Name: "d.bin"})
+	require.NoError(t, err)
+	f, ok := srv.File(res.FileID)
+	require.True(t, ok)
+	assert.Equal(t, data, f.Data)
+	assert.Equal(t, 1, srv.Count(pan123test.OpV2Domain))
 }
