@@ -124,3 +124,33 @@ func TestV2CreateWithoutServersAsksTheDomain(t *testing.T) {
 	assert.Equal(t, data, f.Data)
 	assert.Equal(t, 1, srv.Count(pan123test.OpV2Domain))
 }
+
+// A single-step upload goes to the first upload server first.
+func TestSingleStepStartsAtTheFirstServer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pan123test.WithUploadServers(3))
+	data := []byte("a small file, sent in one request")
+	res, err := e.uploader(pan123.WithProtocol(pan123.Auto)).Upload(t.Context(), bytes.NewReader(data), pan123.FileInput{Name: "one.txt"})
+	require.NoError(t, err)
+	f, ok := e.srv.File(res.FileID)
+	require.True(t, ok)
+	assert.Equal(t, data, f.Data)
+	var servers []int
+	for _, r := range e.srv.Requests() {
+		if r.Op == pan123test.OpV2Single {
+			servers = append(servers, r.Server)
+		}
+	}
+	assert.Equal(t, []int{1}, servers)
+}
+
+// A single-step answer "completed" without a file ID is not a stored file:
+// the error says what the platform answered.
+func TestSingleStepCompletedWithoutFileID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Single, Body: `{"code":0,"message":"ok","data":{"fileID":0,"completed":true},"x-traceID":"t"}`})
+	_, err := e.uploader(pan123.WithProtocol(pan123.Auto)).Upload(t.Context(), bytes.NewReader([]byte("small")), pan123.FileInput{Name: "zero.txt"})
+	require.ErrorIs(t, err, pan123.ErrProtocol)
+	assert.Contains(t, err.Error(), "single-step upload answered completed=true, fileID=0")
+}
