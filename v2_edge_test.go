@@ -154,3 +154,31 @@ func TestSingleStepCompletedWithoutFileID(t *testing.T) {
 	require.ErrorIs(t, err, pan123.ErrProtocol)
 	assert.Contains(t, err.Error(), "single-step upload answered completed=true, fileID=0")
 }
+
+// A single-step upload refused outright (a business code) is not looked
+// for in the folder: the refusal is clear, nothing was stored.
+func TestSingleStepClearRefusalIsNotReconciled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Single, Code: pan123test.CodeBadRequest, Times: -1})
+	_, err := e.uploader(pan123.WithProtocol(pan123.Auto)).Upload(t.Context(), bytes.NewReader([]byte("small")), pan123.FileInput{Name: "no.txt"})
+	require.Error(t, err)
+	assert.Zero(t, e.srv.Count(pan123test.OpFileList), "the folder was listed")
+}
+
+// After an attempt whose answer was lost (and the folder could not be
+// listed), a same-name refusal of the next attempt means the first one
+// stored the file: it is found in the folder and the upload succeeds.
+func TestSingleStepSameNameAfterALostAnswer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Single, Status: http.StatusBadGateway, Body: "<html>502</html>", Handle: true})
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpFileList, Status: http.StatusInternalServerError, Times: 6}) // every attempt of the first listing (newEnv: 6)
+	data := []byte("stored on the first attempt")
+	res, err := e.uploader(pan123.WithProtocol(pan123.Auto)).Upload(t.Context(), bytes.NewReader(data), pan123.FileInput{Name: "lost.txt"})
+	require.NoError(t, err)
+	f, ok := e.srv.File(res.FileID)
+	require.True(t, ok)
+	assert.Equal(t, data, f.Data)
+	assert.Equal(t, 2, e.srv.Count(pan123test.OpV2Single))
+}
