@@ -182,3 +182,14 @@ func TestSingleStepSameNameAfterALostAnswer(t *testing.T) {
 	assert.Equal(t, data, f.Data)
 	assert.Equal(t, 2, e.srv.Count(pan123test.OpV2Single))
 }
+
+// A single-step upload makes at most the attempts WithSliceRetry allows.
+func TestSingleStepAttemptBudget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Single, Status: http.StatusServiceUnavailable, Times: -1})
+	_, err := e.uploader(pan123.WithProtocol(pan123.Auto), pan123.WithSliceRetry(2, time.Millisecond, time.Millisecond)).
+		Upload(t.Context(), bytes.NewReader([]byte("small")), pan123.FileInput{Name: "busy.txt"})
+	require.Error(t, err)
+	assert.Equal(t, 2, e.srv.Count(pan123test.OpV2Single))
+}
