@@ -183,13 +183,19 @@ func TestSingleStepSameNameAfterALostAnswer(t *testing.T) {
 	assert.Equal(t, 2, e.srv.Count(pan123test.OpV2Single))
 }
 
-// A single-step upload makes at most the attempts WithSliceRetry allows.
+// A single-step upload makes at most the attempts WithSliceRetry allows,
+// and takes its bytes back out of the progress when it gives up.
 func TestSingleStepAttemptBudget(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.srv.Inject(pan123test.Fault{Op: pan123test.OpV2Single, Status: http.StatusServiceUnavailable, Times: -1})
-	_, err := e.uploader(pan123.WithProtocol(pan123.Auto), pan123.WithSliceRetry(2, time.Millisecond, time.Millisecond)).
+	var log progressLog
+	_, err := e.uploader(pan123.WithProtocol(pan123.Auto), pan123.WithSliceRetry(2, time.Millisecond, time.Millisecond), pan123.WithProgress(log.fn)).
 		Upload(t.Context(), bytes.NewReader([]byte("small")), pan123.FileInput{Name: "busy.txt"})
 	require.Error(t, err)
 	assert.Equal(t, 2, e.srv.Count(pan123test.OpV2Single))
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	last := log.all[len(log.all)-1]
+	assert.Zero(t, last.Done, "last report %+v", last)
 }
