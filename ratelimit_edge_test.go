@@ -1,0 +1,34 @@
+package pan123
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// A slot taken at exactly its due time is claimed: the next one is an
+// interval later, not free at the same instant.
+func TestPacerSlotAtItsExactDueTime(t *testing.T) {
+	t.Parallel()
+	p := &pacer{rate: 10, ceil: 10, span: paceSpan}
+	t0 := time.Now()
+	assert.Zero(t, p.take(t0))
+	due := t0.Add(100 * time.Millisecond)
+	assert.Zero(t, p.take(due))
+	assert.Equal(t, 100*time.Millisecond, p.take(due), "a second call at the same instant must wait")
+}
+
+// A probe whose answer is lost frees the others at exactly probeWait after
+// its slot: one of them is claimed there, the next waits an interval.
+func TestPacerLostProbeAtItsExactDeadline(t *testing.T) {
+	t.Parallel()
+	p := &pacer{rate: 10, ceil: 10, span: paceSpan, probing: true}
+	t0 := time.Now()
+	assert.Zero(t, p.take(t0)) // the probe
+	assert.Equal(t, 100*time.Millisecond, p.take(t0.Add(time.Second)), "others wait for the probe's answer")
+	end := t0.Add(probeWait)
+	assert.Zero(t, p.take(end))
+	assert.False(t, p.probing)
+	assert.Equal(t, 100*time.Millisecond, p.take(end))
+}
