@@ -32,3 +32,13 @@ func TestPacerLostProbeAtItsExactDeadline(t *testing.T) {
 	assert.False(t, p.probing)
 	assert.Equal(t, 100*time.Millisecond, p.take(end))
 }
+
+// After a 429, the accepted calls of the span before it are counted; one
+// exactly a span earlier is out of it.
+func TestPacerCutCountsTheSpanBeforeThe429(t *testing.T) {
+	t.Parallel()
+	p := &pacer{rate: 100, ceil: 100, span: paceSpan}
+	slot := time.Now()
+	p.accepted = []time.Time{slot.Add(-paceSpan), slot.Add(-paceSpan / 2)}
+	assert.InDelta(t, 1/paceSpan.Seconds()*paceMargin, p.cutRate(slot), 1e-9)
+}
