@@ -16,8 +16,12 @@
 # TestFaultMatrix and TestReadmeSnippetsCompile: together they are half
 # of the package's test time and the unit and scenario tests stay in. A
 # mutant that survives here may still be caught by those two: the score is a
-# lower bound. The run is niced and uses one worker so that it does not skew
-# timing measurements on a shared machine; run one group at a time.
+# lower bound. The run is niced and uses one worker by default so that it
+# does not skew timing measurements on a shared machine; run one group at a
+# time. WORKERS=2 runs two mutants at once (the tests mostly wait on real
+# time); TIMEOUT_COEF (default 2) multiplies the coverage run's time to get a
+# mutant's timeout: raise it under load so that slow but correct runs are not
+# counted as timed out.
 #
 # Do not edit, check out or merge in the tree while a group runs: gremlins
 # copies the module once at the start but reads each mutated file from the
@@ -55,7 +59,7 @@ run() { # group, gremlins arguments...
 	echo "== $g ($(date -u +%H:%M:%S))"
 	local start=$SECONDS
 	GOFLAGS="${GOFLAGS:-} -short -count=1" nice -n 19 "$GREMLINS" unleash \
-		--workers 1 --timeout-coefficient 2 -o "$OUT/$g.json" "$@" |
+		--workers "${WORKERS:-1}" --timeout-coefficient "${TIMEOUT_COEF:-2}" -o "$OUT/$g.json" "$@" |
 		tee "$OUT/$g.txt" | grep -E '^ *(KILLED|LIVED|TIMED OUT|NOT VIABLE)|^(Mutation testing|Killed|Timed out|Test efficacy|Mutator coverage)'
 	echo "== $g took $((SECONDS - start)) s"
 }
