@@ -117,6 +117,7 @@ func freeTierRun(t *testing.T, files, slices int, scale float64, adaptive bool) 
 // rate). The assertions leave room for that. PAN123_PACING_COMPARE=1 also
 // runs the same upload with fixed pacing and logs both.
 func TestAdaptivePacingFreeTier(t *testing.T) {
+	t.Parallel()
 	adaptive := freeTierRun(t, 20, 4, 10, true)
 	t.Logf("adaptive: %v", adaptive)
 	if os.Getenv("PAN123_PACING_COMPARE") != "" {
