@@ -284,12 +284,13 @@ func TestResumeHelperProcess(t *testing.T) {
 func TestResumeAfterSIGKILL(t *testing.T) {
 	t.Parallel()
 	const (
+		slice   = 256 << 10
 		size    = 8 << 20 // 32 slices
-		nSlices = size / rSlice
+		nSlices = size / slice
 		conc    = 4
 	)
 	// 2 MiB/s per connection: a slice takes ~125 ms, the file ~1 s at 4 in flight.
-	e := newEnv(t, pan123test.WithBandwidth(2<<20))
+	e := newEnv(t, pan123test.WithBandwidth(2<<20), pan123test.WithSliceSize(slice))
 	dir := t.TempDir()
 	cpDir := filepath.Join(dir, "checkpoints")
 	path, data := writeRandom(t, dir, size, 42)
