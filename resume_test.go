@@ -387,9 +387,9 @@ poll:
 	assert.Equal(t, 1, count(all, pan123test.OpCreate), "one session across both processes")
 	total, _ := putStats(all)
 	resent := total - size
-	t.Logf("bytes sent across both runs: %d; sent again: %d (%.2f slices; bound %d)", total, resent, float64(resent)/rSlice, conc+1)
+	t.Logf("bytes sent across both runs: %d; sent again: %d (%.2f slices; bound %d)", total, resent, float64(resent)/slice, conc+1)
 	assert.GreaterOrEqual(t, resent, int64(0))
-	assert.LessOrEqual(t, resent, int64((conc+1)*rSlice), "too much sent again")
+	assert.LessOrEqual(t, resent, int64((conc+1)*slice), "too much sent again")
 	assert.Empty(t, checkpoints(t, cpDir), "record or temp file left after success")
 }
 
