@@ -92,8 +92,9 @@ func requireAPIError(t *testing.T, err error) *pan123.APIError {
 
 // TestTokenExpiredAtForms: a token whose expiredAt is already past on
 // arrival (a client clock ahead of the platform's), missing, or a Unix
-// number is used until the platform refuses it: one token for a 64-slice
-// upload.
+// number is used until the platform refuses it: one token for a 16-slice
+// upload (a client that took the token for expired would fetch another at
+// its second call).
 func TestTokenExpiredAtForms(t *testing.T) {
 	t.Parallel()
 	forms := map[string]func(exp time.Time) any{
@@ -112,7 +113,7 @@ func TestTokenExpiredAtForms(t *testing.T) {
 			var logs lockedBuffer
 			r := newRig(t, []pan123test.Option{pan123test.WithSliceSize(1 << 10), pan123test.WithExpiredAt(form)},
 				pan123.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
-			path, data := rigFile(t, 64<<10, 13)
+			path, data := rigFile(t, 16<<10, 13)
 			stored, err := flows[0].upload(boundedCtx(t), r, r.uploader(pan123.WithConcurrency(4)), fromFile, "expiry.bin", path, data)
 			t.Logf("%s: tokens minted: %d", t.Name(), r.srv.TokensIssued())
 			require.NoError(t, err)

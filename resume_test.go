@@ -284,12 +284,13 @@ func TestResumeHelperProcess(t *testing.T) {
 func TestResumeAfterSIGKILL(t *testing.T) {
 	t.Parallel()
 	const (
+		slice   = 256 << 10
 		size    = 8 << 20 // 32 slices
-		nSlices = size / rSlice
+		nSlices = size / slice
 		conc    = 4
 	)
 	// 2 MiB/s per connection: a slice takes ~125 ms, the file ~1 s at 4 in flight.
-	e := newEnv(t, pan123test.WithBandwidth(2<<20))
+	e := newEnv(t, pan123test.WithBandwidth(2<<20), pan123test.WithSliceSize(slice))
 	dir := t.TempDir()
 	cpDir := filepath.Join(dir, "checkpoints")
 	path, data := writeRandom(t, dir, size, 42)
@@ -386,9 +387,9 @@ poll:
 	assert.Equal(t, 1, count(all, pan123test.OpCreate), "one session across both processes")
 	total, _ := putStats(all)
 	resent := total - size
-	t.Logf("bytes sent across both runs: %d; sent again: %d (%.2f slices; bound %d)", total, resent, float64(resent)/rSlice, conc+1)
+	t.Logf("bytes sent across both runs: %d; sent again: %d (%.2f slices; bound %d)", total, resent, float64(resent)/slice, conc+1)
 	assert.GreaterOrEqual(t, resent, int64(0))
-	assert.LessOrEqual(t, resent, int64((conc+1)*rSlice), "too much sent again")
+	assert.LessOrEqual(t, resent, int64((conc+1)*slice), "too much sent again")
 	assert.Empty(t, checkpoints(t, cpDir), "record or temp file left after success")
 }
 

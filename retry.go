@@ -52,10 +52,11 @@ func (p retryPolicy) backoff(ctx context.Context, n int, err error, floor time.D
 	return sleepCtx(ctx, d)
 }
 
-// sleepCtx waits d or until ctx is done, whichever comes first.
+// sleepCtx waits d or until ctx is done, whichever comes first. A context
+// already done wins, however short d is.
 func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
+	if err := ctx.Err(); err != nil || d <= 0 {
+		return err
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -42,3 +42,18 @@ func TestDelayHugeCap(t *testing.T) {
 		assert.NotPanics(t, func() { p.delay(n, 0) }, "attempt %d", n)
 	}
 }
+
+// TestSleepCtxDoneContextWins: a context already done ends a wait with its
+// error even when the wait is so short that its timer has fired too (a
+// select between two ready cases picks either: TestBackoffSchedule's
+// jittered wait of a few microseconds returned nil about once in 20 runs).
+func TestSleepCtxDoneContextWins(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for range 200 {
+		if err := sleepCtx(ctx, time.Nanosecond); !errors.Is(err, context.Canceled) {
+			t.Fatalf("sleepCtx with a done context returned %v", err)
+		}
+	}
+}

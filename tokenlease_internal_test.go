@@ -2,8 +2,6 @@ package pan123
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -33,7 +31,7 @@ func TestLeaseWaitDeadline(t *testing.T) {
 		{ttl: 10 * time.Minute, want: tokenFetchTimeout / 2},
 	} {
 		synctest.Test(t, func(t *testing.T) {
-			s := &tokenSource{store: foreverHeld{ttl: tc.ttl}, now: time.Now, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			s := &tokenSource{store: foreverHeld{ttl: tc.ttl}, now: time.Now, log: discardLogger()}
 			start := time.Now()
 			r, tok, err := s.lease(t.Context())
 			waited := time.Since(start)

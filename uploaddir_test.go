@@ -409,19 +409,19 @@ func TestUploadDirCancel(t *testing.T) {
 }
 
 // TestUploadDirSharesTheCallCap: WithUploadBandwidthLimit caps the whole
-// UploadDir call, not each of its files: 4 files of 64 KiB at 256 KiB/s
-// cannot take much less than a second (each with a cap of its own, a
+// UploadDir call, not each of its files: 4 files of 32 KiB at 256 KiB/s
+// cannot take much less than half a second (each with a cap of its own, a
 // quarter of that).
 func TestUploadDirSharesTheCallCap(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	for i := range 4 {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprint("f", i)), randomBytes(64<<10, uint64(i)), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprint("f", i)), randomBytes(32<<10, uint64(i)), 0o600))
 	}
 	e := newEnv(t)
 	start := time.Now()
 	res, err := e.uploader(pan123.WithUploadBandwidthLimit(256<<10)).UploadDir(t.Context(), dir, pan123.DirInput{Files: 4})
 	require.NoError(t, err)
 	assert.Equal(t, 4, outcomes(res)[pan123.OutcomeUploaded])
-	assert.GreaterOrEqual(t, time.Since(start), 800*time.Millisecond, "the files did not share one cap")
+	assert.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond, "the files did not share one cap")
 }
