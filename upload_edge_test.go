@@ -2,6 +2,7 @@ package pan123_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
@@ -81,4 +82,83 @@ func TestUploadRefusesMalformedHashesUpFront(t *testing.T) {
 	_, err := e.uploader().UploadImage(ctx, untouchedReader{t}, pan123.ImageInput{Name: "a.png", MD5: "not-an-md5"})
 	assert.ErrorIs(t, err, pan123.ErrInvalidInput, "image md5")
 	assert.Zero(t, e.tr.requests.Load(), "no request was sent")
+}
+
+// A stream with a given SHA1 tries sha1_reuse exactly once, with the real
+// size: before spooling when the size is given, after it when not.
+func TestStreamSHA1ReuseAskedOnceWithTheSize(t *testing.T) {
+	t.Parallel()
+	data := []byte("a stream of bytes the platform does not have")
+	for _, size := range []int64{0, int64(len(data))} {
+		e := newEnv(t)
+		in := pan123.FileInput{Name: "s.txt", SHA1: sha1hex(data), Size: size}
+		_, err := e.uploader().Upload(t.Context(), io.MultiReader(bytes.NewReader(data)), in)
+		require.NoError(t, err)
+		var sizes []int64
+		for _, r := range e.srv.Requests() {
+			if r.Op == pan123test.OpV2SHA1Reuse {
+				var body struct{ Size int64 }
+				require.NoError(t, json.Unmarshal(r.Body, &body))
+				sizes = append(sizes, body.Size)
+			}
+		}
+		assert.Equal(t, []int64{int64(len(data))}, sizes, "Size %d", size)
+	}
+}
+
+// Upload reads a seekable reader in place and leaves its offset where it
+// was.
+func TestUploadLeavesTheReaderOffset(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := bytes.NewReader([]byte("skip:the rest is uploaded"))
+	_, err := r.Seek(5, io.SeekStart)
+	require.NoError(t, err)
+	res, err := e.uploader().Upload(t.Context(), r, pan123.FileInput{Name: "rest.txt"})
+	require.NoError(t, err)
+	f, ok := e.srv.File(res.FileID)
+	require.True(t, ok)
+	assert.Equal(t, "the rest is uploaded", string(f.Data))
+	pos, err := r.Seek(0, io.SeekCurrent)
+	require.NoError(t, err)
+	assert.EqualValues(t, 5, pos)
+}
+
+// A slice given up on takes its bytes back out of the progress: the last
+// report counts only the slices the platform accepted.
+func TestGivenUpSliceRollsItsBytesBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	path, _ := writeRandom(t, t.TempDir(), 4*rSlice, 47)
+	var log progressLog
+	ue := failAtSlice3(t, e, func(opts ...pan123.UploadOption) error {
+		_, err := e.uploader(append(opts, pan123.WithProgress(log.fn))...).UploadFile(t.Context(), path, pan123.FileInput{Name: "g.bin"})
+		return err
+	})
+	require.NotNil(t, ue)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	last := log.all[len(log.all)-1]
+	assert.Equal(t, int64(2*rSlice), last.Done, "last report %+v", last)
+}
+
+// A slice cut by the watchdog says which bound cut it and after how long:
+// a small slice is sent whole at once, then waits for an answer that a
+// stalled platform never gives.
+func TestCutSliceErrorNamesTheBound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.srv.Inject(pan123test.Fault{Op: pan123test.OpPut, Stall: time.Minute, Times: -1})
+	_, err := e.uploader(pan123.WithSliceRetry(1, time.Millisecond, time.Millisecond),
+		pan123.WithStallTimeout(time.Minute), pan123.WithResponseTimeout(100*time.Millisecond)).
+		Upload(t.Context(), bytes.NewReader([]byte("ten bytes!")), pan123.FileInput{Name: "cut.bin"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no answer to the slice after 100ms")
+}
+
+// The completion deadline is 2 minutes plus 1 per whole GiB.
+func TestDefaultCompleteTimeout(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, 2*time.Minute, pan123.DefaultCompleteTimeout(1<<30-1))
+	assert.Equal(t, 5*time.Minute, pan123.DefaultCompleteTimeout(3<<30+5))
 }
