@@ -248,10 +248,7 @@ func (s *Server) serveSingle(c *call) {
 		c.fail(err)
 		return
 	}
-	s.mu.Lock()
-	_, err = s.target(s.files, u)
-	s.mu.Unlock()
-	if err != nil {
+	if _, err := s.lockedTarget(u); err != nil {
 		c.fail(err)
 		return
 	}
@@ -279,12 +276,7 @@ func (s *Server) serveSingle(c *call) {
 	if f.Data != nil {
 		f.SHA1 = sha1Hex(f.Data)
 	}
-	s.mu.Lock()
-	parent, err := s.target(s.files, u) // again: things may have changed while reading
-	if err == nil {
-		f, err = s.place(s.files, parent, u.name, u.duplicate, f)
-	}
-	s.mu.Unlock()
+	f, err = s.placeSingle(u, f) // the target again: things may have changed while reading
 	if err != nil {
 		c.fail(err)
 		return
@@ -293,6 +285,26 @@ func (s *Server) serveSingle(c *call) {
 		FileID    int64 `json:"fileID"`
 		Completed bool  `json:"completed"`
 	}{f.ID, true})
+}
+
+// lockedTarget resolves a single-step upload's target under s.mu; the
+// deferred unlock keeps the fake usable (and Close from hanging) if a
+// handler panics.
+func (s *Server) lockedTarget(u upload) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.target(s.files, u)
+}
+
+// placeSingle resolves the target again and stores f there, under s.mu.
+func (s *Server) placeSingle(u upload, f *File) (*File, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parent, err := s.target(s.files, u)
+	if err != nil {
+		return nil, err
+	}
+	return s.place(s.files, parent, u.name, u.duplicate, f)
 }
 
 func parseSingle(fm *form) (upload, error) {
