@@ -1,6 +1,7 @@
 package pan123
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -66,9 +67,19 @@ func TestContinueSessionFailsOnAnUnreadableHeldSlice(t *testing.T) {
 	u := NewUploader(c, WithSliceRetry(1, time.Millisecond, time.Millisecond))
 	path := filepath.Join(t.TempDir(), "f.bin")
 	require.NoError(t, os.WriteFile(path, make([]byte, 100<<10), 0o600))
-	srv.Inject(pan123test.Fault{Op: pan123test.OpComplete, Times: -1, Status: 500})
-	_, err := u.UploadFile(t.Context(), path, FileInput{Name: "f.bin"}, WithCompleteTimeout(50*time.Millisecond))
-	srv.ClearFaults()
+	// Stop as completion begins: every slice is held, no complete request
+	// sent (one cut by a completion deadline could still land and finish
+	// the file).
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stopAtCompletion := WithProgress(func(p Progress) {
+		if p.Event == EventPhase && p.Phase == PhaseCompleting {
+			cancel()
+		}
+	})
+	_, err := u.UploadFile(ctx, path, FileInput{Name: "f.bin"}, stopAtCompletion)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Zero(t, srv.Count(pan123test.OpComplete))
 	var ue *UploadError
 	require.ErrorAs(t, err, &ue)
 	require.NotNil(t, ue.resume)
