@@ -13,14 +13,14 @@ import (
 )
 
 // The documented ends of the options' ranges are accepted: a bandwidth
-// limit of 0 (no cap) and MaxConcurrency slices in flight.
+// limit of 0 (no cap), for the Client and for one upload, and MaxConcurrency slices in flight.
 func TestOptionRangeEndsAreAccepted(t *testing.T) {
 	t.Parallel()
 	e := newEnvWith(t, nil, func(*pan123test.Server) []pan123.Option {
 		return []pan123.Option{pan123.WithBandwidthLimit(0)}
 	})
 	assert.Zero(t, e.c.BandwidthLimit())
-	res, err := e.uploader(pan123.WithConcurrency(pan123.MaxConcurrency)).
+	res, err := e.uploader(pan123.WithConcurrency(pan123.MaxConcurrency), pan123.WithUploadBandwidthLimit(0)).
 		Upload(t.Context(), bytes.NewReader([]byte("max concurrency")), pan123.FileInput{Name: "max.bin"})
 	require.NoError(t, err)
 	assert.NotZero(t, res.FileID)
