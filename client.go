@@ -242,7 +242,6 @@ func parseExpiry(raw json.RawMessage) (t time.Time, ok bool) {
 // call is one API request for do.
 type call struct {
 	method string // default POST
-	host   string // default the API host (V2 upload servers differ)
 	path   string
 	// query is sent as the URL query. Logs, errors and rate limiters see
 	// only path, so the query never reaches them.
@@ -346,12 +345,8 @@ func (c *Client) attempt(ctx context.Context, cl *call) (token string, err error
 	if cl.query != nil {
 		req.SetQueryParamsFromValues(cl.query)
 	}
-	url := cl.path
-	if cl.host != "" {
-		url = strings.TrimRight(cl.host, "/") + cl.path
-	}
 	start := time.Now()
-	resp, err := req.Execute(cl.method, url)
+	resp, err := req.Execute(cl.method, cl.path)
 	if err != nil {
 		c.limits.observe(cl.path, slot, err) // says nothing about the rate, but ends a probe
 		c.log.DebugContext(ctx, "pan123: request failed", "method", cl.method, "path", cl.path, "err", redact(err))
