@@ -175,24 +175,32 @@ func (s *DriveService) EnsureDir(ctx context.Context, parentID int64, path strin
 	return ensurePath(ctx, s.c, path, parentID, folders[int64]{
 		mkdir: s.Mkdir,
 		page: func(ctx context.Context, parent int64, cursor string) ([]folderEntry[int64], string, error) {
-			var last int64
-			if cursor != "" {
-				last, _ = strconv.ParseInt(cursor, 10, 64)
-			}
-			p, err := s.List(ctx, parent, last, MaxListLimit)
-			if err != nil {
-				return nil, "", err
-			}
-			if p.LastFileID != -1 && p.LastFileID <= 0 {
-				return nil, "", protocolError("file list of folder %d answered lastFileId %d", parent, p.LastFileID)
-			}
-			entries := make([]folderEntry[int64], len(p.Files))
-			for i, f := range p.Files {
+			files, next, err := s.page(ctx, parent, cursor)
+			entries := make([]folderEntry[int64], len(files))
+			for i, f := range files {
 				entries[i] = folderEntry[int64]{f.FileID, f.Filename, f.Dir}
 			}
-			return entries, strconv.FormatInt(p.LastFileID, 10), nil
+			return entries, next, err
 		},
 	})
+}
+
+// page is one page of the drive folder parent for [eachPage]: the page
+// after cursor ("" = the first), and the next cursor ("-1" = no more).
+// A cursor of 0 or below other than -1 is ErrProtocol.
+func (s *DriveService) page(ctx context.Context, parent int64, cursor string) ([]FileInfo, string, error) {
+	var last int64
+	if cursor != "" {
+		last, _ = strconv.ParseInt(cursor, 10, 64)
+	}
+	p, err := s.List(ctx, parent, last, MaxListLimit)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.LastFileID != -1 && p.LastFileID <= 0 {
+		return nil, "", protocolError("file list of folder %d answered lastFileId %d", parent, p.LastFileID)
+	}
+	return p.Files, strconv.FormatInt(p.LastFileID, 10), nil
 }
 
 // EnsureDir is [DriveService.EnsureDir] for the image bed: it makes sure the
@@ -326,33 +334,53 @@ func splitDirPath(path string) ([]string, error) {
 }
 
 // findDir looks for the folder name in parent, page by page, and reports
-// whether a file (not a folder) of that name was seen. A cursor seen
-// before ends the listing with ErrProtocol: the pages would cycle.
+// whether a file (not a folder) of that name was seen.
 func findDir[ID comparable](ctx context.Context, f folders[ID], parent ID, name string) (found, isFile bool, id ID, err error) {
+	page := func(ctx context.Context, cursor string) ([]folderEntry[ID], string, error) {
+		return f.page(ctx, parent, cursor)
+	}
+	err = eachPage(ctx, parent, page, func(e folderEntry[ID]) bool {
+		if e.name == name {
+			if e.dir {
+				found, id = true, e.id
+				return false
+			}
+			isFile = true
+		}
+		return true
+	})
+	if err != nil || found {
+		return found, false, id, err
+	}
+	return false, isFile, id, nil
+}
+
+// eachPage calls each with the entries of folder's listing, page by page
+// from the first (cursor "") until the cursor "-1" or until each returns
+// false. A cursor seen before ends the listing with ErrProtocol (the pages
+// would cycle), and so does a listing that has no last page after
+// maxListPages pages.
+func eachPage[E any](ctx context.Context, folder any, page func(ctx context.Context, cursor string) ([]E, string, error), each func(E) bool) error {
 	seen := map[string]bool{"": true}
 	cursor := ""
 	for pages := 0; ; pages++ {
 		if pages == maxListPages {
-			return false, false, id, protocolError("listing of folder %#v: no last page after %d pages", parent, pages)
+			return protocolError("listing of folder %#v: no last page after %d pages", folder, pages)
 		}
-		entries, next, err := f.page(ctx, parent, cursor)
+		entries, next, err := page(ctx, cursor)
 		if err != nil {
-			return false, false, id, err
+			return err
 		}
 		for _, e := range entries {
-			if e.name != name {
-				continue
+			if !each(e) {
+				return nil
 			}
-			if e.dir {
-				return true, false, e.id, nil
-			}
-			isFile = true
 		}
 		if next == "-1" {
-			return false, isFile, id, nil
+			return nil
 		}
 		if seen[next] {
-			return false, false, id, protocolError("listing of folder %#v answered lastFileId %s after %s, a cursor it gave before", parent, next, cursor)
+			return protocolError("listing of folder %#v answered lastFileId %s after %s, a cursor it gave before", folder, next, cursor)
 		}
 		seen[next] = true
 		cursor = next

@@ -540,31 +540,21 @@ func (r *treeRun) find(ctx context.Context, rel string) (int64, map[string]FileI
 // list reads every page of a remote folder.
 func (r *treeRun) list(ctx context.Context, id int64) (int64, map[string]FileInfo, map[string]int64, error) {
 	files, dirs := map[string]FileInfo{}, map[string]int64{}
-	seen := map[int64]bool{}
-	for cursor, pages := int64(0), 0; ; pages++ {
-		if pages == maxListPages {
-			return 0, nil, nil, protocolError("file list of folder %d: no last page after %d pages", id, pages)
-		}
-		page, err := r.u.c.Drive.List(ctx, id, cursor, MaxListLimit)
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		for _, f := range page.Files {
-			if f.Dir {
-				dirs[f.Filename] = f.FileID
-			} else {
-				files[f.Filename] = f
-			}
-		}
-		if page.LastFileID == -1 {
-			return id, files, dirs, nil
-		}
-		seen[cursor] = true
-		if page.LastFileID <= 0 || seen[page.LastFileID] {
-			return 0, nil, nil, protocolError("file list of folder %d answered lastFileId %d after %d", id, page.LastFileID, cursor)
-		}
-		cursor = page.LastFileID
+	page := func(ctx context.Context, cursor string) ([]FileInfo, string, error) {
+		return r.u.c.Drive.page(ctx, id, cursor)
 	}
+	err := eachPage(ctx, id, page, func(f FileInfo) bool {
+		if f.Dir {
+			dirs[f.Filename] = f.FileID
+		} else {
+			files[f.Filename] = f
+		}
+		return true
+	})
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return id, files, dirs, nil
 }
 
 // treeDirError is a remote folder of the tree that could not be had; the
