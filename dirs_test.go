@@ -35,6 +35,7 @@ func TestListFiles(t *testing.T) {
 	var cursor int64
 	pages := 0
 	for {
+		require.Less(t, pages, 3, "the listing does not end") // a bound, so that a cursor not sent fails instead of looping
 		page, err := e.c.Drive.List(t.Context(), dir.ID, cursor, pan123.MaxListLimit)
 		require.NoError(t, err)
 		got = append(got, page.Files...)
@@ -388,7 +389,8 @@ func TestListImages(t *testing.T) {
 
 	var got []pan123.ImageInfo
 	cursor := ""
-	for {
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 3, "the listing does not end") // a bound, so that a cursor not sent fails instead of looping
 		page, err := e.c.Image.List(t.Context(), dir.ImageID, cursor, pan123.MaxListLimit)
 		require.NoError(t, err)
 		got = append(got, page.Files...)
