@@ -26,6 +26,8 @@ func ExampleNewFileTokenStore() {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "token.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	for range 2 {
 		c, err := pan123.New(srv.ClientID, srv.ClientSecret,
@@ -34,7 +36,7 @@ func ExampleNewFileTokenStore() {
 		if err != nil {
 			panic(err)
 		}
-		if _, err := c.Drive.List(context.Background(), 0, 0, 100); err != nil {
+		if _, err := c.Drive.List(ctx, 0, 0, 100); err != nil {
 			panic(err)
 		}
 	}
