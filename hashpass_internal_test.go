@@ -2,7 +2,11 @@ package pan123
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // TestV2HashPassBoundsSliceSums: the hashing pass computes slice MD5s only
@@ -24,5 +28,39 @@ func TestV2HashPassBoundsSliceSums(t *testing.T) {
 	}
 	if n := len(tg.pre.sums); n > maxSlices {
 		t.Errorf("%d slice sums kept, want at most %d", n, maxSlices)
+	}
+}
+
+// TestHashPassReturns: a hashing pass over several buffers, with and
+// without slice sums, returns the MD5 of the whole and of each slice. It is
+// not parallel, and a watchdog panics (ending the test binary) if a pass
+// has not returned after 20 s: a pass that hangs would hang every upload
+// test after this one, and the binary only at its timeout.
+func TestHashPassReturns(t *testing.T) {
+	watchdog := time.AfterFunc(20*time.Second, func() { panic("hashPass has not returned after 20 s") })
+	defer watchdog.Stop()
+	data := make([]byte, 3*hashBufSize+5)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	hexMD5 := func(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
+	for _, size := range []int64{0, hashBufSize / 3, hashBufSize, 2*hashBufSize + 1} {
+		sum, sums, err := hashPass(bytes.NewReader(data), 0, int64(len(data)), size, nil)
+		if err != nil || sum != hexMD5(data) {
+			t.Fatalf("slice size %d: %q, %v; want %q", size, sum, err, hexMD5(data))
+		}
+		var want []string
+		for off := int64(0); size > 0 && off < int64(len(data)); off += size {
+			want = append(want, hexMD5(data[off:min(off+size, int64(len(data)))]))
+		}
+		if len(sums) != len(want) {
+			t.Fatalf("slice size %d: %d slice sums, want %d", size, len(sums), len(want))
+		}
+		for i := range want {
+			if sums[i] != want[i] {
+				t.Errorf("slice size %d: slice %d: %s, want %s", size, i, sums[i], want[i])
+			}
+		}
 	}
 }
