@@ -18,6 +18,7 @@ import (
 // absolute spelling of one file share a record, which names the file
 // absolutely (so a later run from another directory finds it).
 func TestCheckpointFileIsKeyedOnTheAbsolutePath(t *testing.T) {
+	t.Parallel()
 	wd, err := os.Getwd()
 	require.NoError(t, err)
 	dir, tg := t.TempDir(), &driveTarget{in: FileInput{Name: "x.bin"}}
@@ -31,6 +32,7 @@ func TestCheckpointFileIsKeyedOnTheAbsolutePath(t *testing.T) {
 // A save that cannot replace the record leaves no temp file behind, and the
 // tracker logs the failure (and only a failure).
 func TestCheckpointSaveFailure(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var logged []error
 	track := &checkpointTracker{file: filepath.Join(dir, "record.json"), log: func(_ string, err error) { logged = append(logged, err) },
@@ -63,6 +65,7 @@ func (r failingReaderAt) ReadAt([]byte, int64) (int, error) { return 0, r.err }
 // A held slice that cannot be read back to verify it fails the resume with
 // that read error (the context is fine: it is not a cancellation).
 func TestContinueSessionFailsOnAnUnreadableHeldSlice(t *testing.T) {
+	t.Parallel()
 	srv, c := newTestClient(t, []pan123test.Option{pan123test.WithSliceSize(64 << 10)})
 	u := NewUploader(c, WithSliceRetry(1, time.Millisecond, time.Millisecond))
 	path := filepath.Join(t.TempDir(), "f.bin")

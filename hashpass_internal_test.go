@@ -9,33 +9,12 @@ import (
 	"time"
 )
 
-// TestV2HashPassBoundsSliceSums: the hashing pass computes slice MD5s only
-// for a slice size that cuts the file into at most maxSlices slices (more
-// would be refused by create's check anyway): a tiny size answered once (or
-// read back from a torn checkpoint file) must not make the next pass hold a
-// sum per few bytes of a big file.
-func TestV2HashPassBoundsSliceSums(t *testing.T) {
-	c, err := New("id", "secret")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.v2SliceSize.Store(1)
-	tg := &v2Target{driveTarget: driveTarget{c: c}}
-	data := make([]byte, maxSlices+1)
-	sum, err := tg.hash(bytes.NewReader(data), 0, int64(len(data)), nil)
-	if err != nil || len(sum) != 32 {
-		t.Fatalf("hash pass: %q, %v", sum, err)
-	}
-	if n := len(tg.pre.sums); n > maxSlices {
-		t.Errorf("%d slice sums kept, want at most %d", n, maxSlices)
-	}
-}
-
 // TestHashPassReturns: a hashing pass over several buffers, with and
 // without slice sums, returns the MD5 of the whole and of each slice. It is
 // not parallel, and a watchdog panics (ending the test binary) if a pass
 // has not returned after 20 s: a pass that hangs would hang every upload
-// test after this one, and the binary only at its timeout.
+// test after this one, and the binary only at its timeout. (It comes first
+// in the file so that it runs before the other hashing test.)
 func TestHashPassReturns(t *testing.T) {
 	watchdog := time.AfterFunc(20*time.Second, func() { panic("hashPass has not returned after 20 s") })
 	defer watchdog.Stop()
@@ -62,5 +41,27 @@ func TestHashPassReturns(t *testing.T) {
 				t.Errorf("slice size %d: slice %d: %s, want %s", size, i, sums[i], want[i])
 			}
 		}
+	}
+}
+
+// TestV2HashPassBoundsSliceSums: the hashing pass computes slice MD5s only
+// for a slice size that cuts the file into at most maxSlices slices (more
+// would be refused by create's check anyway): a tiny size answered once (or
+// read back from a torn checkpoint file) must not make the next pass hold a
+// sum per few bytes of a big file.
+func TestV2HashPassBoundsSliceSums(t *testing.T) {
+	c, err := New("id", "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.v2SliceSize.Store(1)
+	tg := &v2Target{driveTarget: driveTarget{c: c}}
+	data := make([]byte, maxSlices+1)
+	sum, err := tg.hash(bytes.NewReader(data), 0, int64(len(data)), nil)
+	if err != nil || len(sum) != 32 {
+		t.Fatalf("hash pass: %q, %v", sum, err)
+	}
+	if n := len(tg.pre.sums); n > maxSlices {
+		t.Errorf("%d slice sums kept, want at most %d", n, maxSlices)
 	}
 }
