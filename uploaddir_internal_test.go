@@ -1,6 +1,8 @@
 package pan123
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-pan123/pan123/pan123test"
 )
 
 // TestUploadDirReturnsWithinItsContext: with the defaults (Files 0), a file
@@ -58,4 +62,34 @@ func TestUploadDirReturnsWithinItsContext(t *testing.T) {
 	assert.Equal(t, 1, r.res.Folders)
 	assert.Positive(t, r.calls, "no progress reported")
 	assert.Equal(t, 2, r.last.FilesDone)
+}
+
+// TestUploadDirReportsAFailedFolderOnce: a remote folder that cannot be made
+// is reported as itself, once: the files and folders below it carry the
+// error of "a", not one wrapping per level.
+func TestUploadDirReportsAFailedFolderOnce(t *testing.T) {
+	t.Parallel()
+	srv, c := newTestClient(t, nil)
+	srv.Inject(pan123test.Fault{Op: pan123test.OpMkdir, Times: -1, Status: 403}) // final: not retried
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "a", "b"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a", "b", "f.txt"), []byte("two levels below"), 0o600))
+
+	res, err := NewUploader(c).UploadDir(t.Context(), dir, DirInput{})
+	require.Error(t, err)
+	require.NotErrorIs(t, err, context.DeadlineExceeded)
+	var paths []string
+	for _, f := range res.Files {
+		paths = append(paths, f.Path)
+		require.Equal(t, OutcomeFailed, f.Outcome, f.Path)
+		var de *treeDirError
+		require.ErrorAs(t, f.Err, &de, f.Path)
+		assert.Equal(t, "a", de.rel, f.Path)
+		var inner *treeDirError
+		assert.False(t, errors.As(de.err, &inner), "%s: the folder error is wrapped again: %v", f.Path, f.Err)
+		var ae *APIError
+		require.ErrorAs(t, f.Err, &ae, f.Path)
+		assert.Equal(t, 403, ae.HTTPStatus, f.Path)
+	}
+	assert.Equal(t, []string{"a", "a/b", "a/b/f.txt"}, paths)
 }
