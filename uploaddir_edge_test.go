@@ -46,6 +46,31 @@ func TestUploadDirSymlinks(t *testing.T) {
 	})
 }
 
+// TestUploadDirFollowsEachFolderOnce: with FollowSymlinks, a link back to
+// the root (a cycle) and a second link to a folder walked already are
+// ignored; each real folder is walked once.
+func TestUploadDirFollowsEachFolderOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "d"), 0o700))
+	data := randomBytes(400, 2)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "d", "f.bin"), data, 0o600))
+	require.NoError(t, os.Symlink(dir, filepath.Join(dir, "loop")))
+	require.NoError(t, os.Symlink(filepath.Join(dir, "d"), filepath.Join(dir, "zd")))
+	e := newEnv(t)
+
+	res, err := e.uploader().UploadDir(t.Context(), dir, pan123.DirInput{FollowSymlinks: true})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Folders, "folders created (a cycle walked would make dozens)")
+	got := map[string]pan123.Outcome{}
+	for _, f := range res.Files {
+		got[f.Path] = f.Outcome
+	}
+	want := map[string]pan123.Outcome{"d/f.bin": pan123.OutcomeUploaded, "loop": pan123.OutcomeIgnored, "zd": pan123.OutcomeIgnored}
+	assert.Equal(t, want, got)
+	assert.Equal(t, map[string]string{"d": "dir", "d/f.bin": md5hex(data)}, remoteTree(t, e.srv, 0))
+}
+
 // TestUploadDirHashCacheSparesTheHashing: BytesHashed counts the bytes read
 // for MD5s: all of them on a first run, none on a second run over the same
 // files with the same hash cache, even into another remote folder where
