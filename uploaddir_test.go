@@ -385,7 +385,9 @@ func TestUploadDirCancel(t *testing.T) {
 		require.NoError(t, err)
 		// Every slice hangs until the client goes away.
 		e.srv.Inject(pan123test.Fault{Op: pan123test.OpPut, Times: -1, Stall: time.Hour})
-		guard, stop := context.WithTimeout(t.Context(), time.Minute) // a hang guard, not a wait
+		// A hang guard, not a wait: canceling takes milliseconds. It is short so
+		// that a run with no progress (nothing cancels) fails in seconds.
+		guard, stop := context.WithTimeout(t.Context(), 10*time.Second)
 		defer stop()
 		ctx, cancel := context.WithCancel(guard)
 		defer cancel()
