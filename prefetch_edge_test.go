@@ -15,7 +15,7 @@ import (
 // slice among them (values come back out of order).
 func TestSliceAheadClaimsTheLowestReadySlice(t *testing.T) {
 	t.Parallel()
-	plan := testPlan(6)
+	plan := testPlan(t, 6)
 	a := newSliceAhead(t.Context(), time.Now, plan, nil, 4)
 	defer a.close()
 	ready := make(chan struct{})
@@ -37,7 +37,7 @@ func TestSliceAheadClaimsTheLowestReadySlice(t *testing.T) {
 // no fetch outlives the upload.
 func TestSliceAheadCloseWaitsForTheFetches(t *testing.T) {
 	t.Parallel()
-	a := newSliceAhead(t.Context(), time.Now, testPlan(3), nil, 2)
+	a := newSliceAhead(t.Context(), time.Now, testPlan(t, 3), nil, 2)
 	var started sync.WaitGroup
 	started.Add(2)
 	var over atomic.Int32

@@ -34,8 +34,10 @@ func (f *fetchLog) fetch(_ context.Context, p slicePlan) (string, error) {
 
 func (f *fetchLog) count() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.asks) }
 
-func testPlan(n int) []slicePlan {
-	p, _ := planSlices(int64(n), 1)
+func testPlan(t *testing.T, n int) []slicePlan {
+	t.Helper()
+	p, err := planSlices(int64(n), 1)
+	require.NoError(t, err)
 	return p
 }
 
@@ -47,7 +49,7 @@ func TestURLAheadRefetches(t *testing.T) {
 	var clock atomic.Int64
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
 	f := &fetchLog{fail: map[int]bool{3: true}}
-	a := newSliceAhead(t.Context(), now, testPlan(5), map[int]bool{2: true}, 1)
+	a := newSliceAhead(t.Context(), now, testPlan(t, 5), map[int]bool{2: true}, 1)
 	defer a.close()
 	get := func(no int) string {
 		t.Helper()
@@ -86,7 +88,7 @@ func TestURLAheadBounded(t *testing.T) {
 			return "", ctx.Err()
 		}
 	}
-	a := newSliceAhead(t.Context(), time.Now, testPlan(20), nil, limit)
+	a := newSliceAhead(t.Context(), time.Now, testPlan(t, 20), nil, limit)
 	for _, no := range []int{10, 11, 12, 13, 14} {
 		_, err := a.get(t.Context(), slicePlan{No: no, Off: int64(no - 1), Size: 1}, urlMaxAge, fetchFor(no))
 		require.NoError(t, err)
@@ -123,7 +125,7 @@ func TestSliceAheadClaimsEachSliceOnce(t *testing.T) {
 	t.Parallel()
 	const n, workers = 40, 4
 	skip := map[int]bool{7: true, 8: true, 30: true}
-	a := newSliceAhead(t.Context(), time.Now, testPlan(n), skip, workers)
+	a := newSliceAhead(t.Context(), time.Now, testPlan(t, n), skip, workers)
 	defer a.close()
 	fetch := func(_ context.Context, p slicePlan) (string, error) { return fmt.Sprint(p.No), nil }
 	seen := map[int]int{}
