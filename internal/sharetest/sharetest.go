@@ -92,7 +92,11 @@ func runChild(ctx context.Context, role string, store pan123.TokenStore) error {
 			if lease != nil {
 				break
 			}
-			time.Sleep(time.Millisecond)
+			select { // bounded: a lease never had must not keep an orphaned child alive
+			case <-ctx.Done():
+				return fmt.Errorf("holder: no lease: %w", ctx.Err())
+			case <-time.After(time.Millisecond):
+			}
 		}
 		fmt.Println(lineHeld)
 		_, _ = stdin.ReadString('\n') // killed while waiting here
