@@ -29,13 +29,15 @@ func TestHashCacheCompaction(t *testing.T) {
 
 		c, err := openHashCache(file)
 		require.NoError(t, err)
+		require.NotNil(t, c, "a cache of %d lines", tc.lines)
+		assert.Equal(t, int64(tc.lines-1), c.m["/a"].Size, "the last line wins")
 		c.close()
 		got, err := os.ReadFile(file)
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, bytes.Count(got, []byte("\n")), "lines after opening a cache of %d", tc.lines)
 		c, err = openHashCache(file)
 		require.NoError(t, err)
-		assert.Equal(t, int64(tc.lines-1), c.m["/a"].Size, "the last line wins")
+		assert.Equal(t, int64(tc.lines-1), c.m["/a"].Size, "what the rewrite kept")
 		c.close()
 	}
 }
