@@ -164,8 +164,20 @@ func TestPutSlice(t *testing.T) {
 	c, err := New("", "", WithAccessToken("tok-SECRET"), WithBaseURL("http://127.0.0.1:1"))
 	require.NoError(t, err)
 
+	// The handler sends before it answers, so a PutSlice that returned nil
+	// has been seen: a receive that would wait means no PUT was made.
+	received := func() seen {
+		t.Helper()
+		select {
+		case g := <-got:
+			return g
+		default:
+			t.Fatal("PutSlice returned nil, but the storage server saw no PUT")
+			return seen{}
+		}
+	}
 	require.NoError(t, c.PutSlice(t.Context(), presigned(s.URL), strings.NewReader("hello"), 5))
-	g := <-got
+	g := received()
 	assert.Equal(t, int64(5), g.length)
 	assert.Equal(t, "hello", string(g.body))
 	assert.Equal(t, "application/octet-stream", g.header.Get("Content-Type"))
@@ -175,7 +187,7 @@ func TestPutSlice(t *testing.T) {
 	assert.Contains(t, g.query, "X-Amz-Signature="+testSignature)
 
 	require.NoError(t, c.PutSlice(t.Context(), presigned(s.URL), nil, 0))
-	g = <-got
+	g = received()
 	assert.Equal(t, int64(0), g.length)
 }
 
