@@ -2,8 +2,6 @@ package pan123
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -23,15 +21,14 @@ func TestHashPassReturns(t *testing.T) {
 	for i := range data {
 		data[i] = byte(rng.Uint32())
 	}
-	hexMD5 := func(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
 	for _, size := range []int64{0, hashBufSize / 3, hashBufSize, 2*hashBufSize + 1} {
 		sum, sums, err := hashPass(bytes.NewReader(data), 0, int64(len(data)), size, nil)
-		if err != nil || sum != hexMD5(data) {
-			t.Fatalf("slice size %d: %q, %v; want %q", size, sum, err, hexMD5(data))
+		if err != nil || sum != md5Hex(data) {
+			t.Fatalf("slice size %d: %q, %v; want %q", size, sum, err, md5Hex(data))
 		}
 		var want []string
 		for off := int64(0); size > 0 && off < int64(len(data)); off += size {
-			want = append(want, hexMD5(data[off:min(off+size, int64(len(data)))]))
+			want = append(want, md5Hex(data[off:min(off+size, int64(len(data)))]))
 		}
 		if len(sums) != len(want) {
 			t.Fatalf("slice size %d: %d slice sums, want %d", size, len(sums), len(want))
