@@ -334,7 +334,8 @@ func splitDirPath(path string) ([]string, error) {
 }
 
 // findDir looks for the folder name in parent, page by page, and reports
-// whether a file (not a folder) of that name was seen.
+// whether a file (not a folder) of that name was seen. Callers read err
+// first, then found, then isFile.
 func findDir[ID comparable](ctx context.Context, f folders[ID], parent ID, name string) (found, isFile bool, id ID, err error) {
 	page := func(ctx context.Context, cursor string) ([]folderEntry[ID], string, error) {
 		return f.page(ctx, parent, cursor)
@@ -349,10 +350,7 @@ func findDir[ID comparable](ctx context.Context, f folders[ID], parent ID, name 
 		}
 		return true
 	})
-	if err != nil || found {
-		return found, false, id, err
-	}
-	return false, isFile, id, nil
+	return found, isFile, id, err
 }
 
 // eachPage calls each with the entries of folder's listing, page by page
